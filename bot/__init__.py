@@ -1,0 +1,1 @@
+"""The bot room: configuration, the composition root, transports and the command line."""

@@ -1,0 +1,63 @@
+"""The composition root: the one place that builds engines, clocks and routers and closes them."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.config import Settings
+from bot.i18n import Translator, translator
+from domain.clock import Clock, SystemClock
+from handlers.router import Router
+from storage import migrate
+from storage.db import check_reachable, create_engine, session_factory
+from storage.uow import UnitOfWorkFactory
+
+logger = logging.getLogger(__name__)
+
+
+class SchemaOutdated(Exception):
+    def __init__(self, current: str | None, head: str | None) -> None:
+        super().__init__(f"schema at {current}, newest is {head}")
+        self.current = current
+        self.head = head
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: AsyncEngine
+    uow: UnitOfWorkFactory
+    clock: Clock
+    router: Router
+
+    def texts(self, language: str | None = None) -> Translator:
+        return translator(language or self.settings.language)
+
+    async def aclose(self) -> None:
+        await self.engine.dispose()
+
+
+async def build_app(settings: Settings, clock: Clock | None = None, *,
+                    migrate_schema: bool = False) -> App:
+    """Connect, check (or bring) the schema up to date and wire the core.
+
+    Raises `storage.db.DatabaseUnavailable` or `SchemaOutdated` with an operator-readable message.
+    """
+    engine = create_engine(settings.database_url)
+    try:
+        await check_reachable(engine)
+        if migrate_schema:
+            await migrate.upgrade(engine)
+        current, head = await migrate.current(engine), migrate.head()
+        if current != head:
+            raise SchemaOutdated(current, head)
+    except BaseException:
+        await engine.dispose()
+        raise
+    clock = clock or SystemClock(settings.zone)
+    uow = UnitOfWorkFactory(session_factory(engine))
+    router = Router(uow, clock, translator, settings.language)
+    return App(settings, engine, uow, clock, router)

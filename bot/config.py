@@ -1,0 +1,103 @@
+"""Configuration from the environment (FIELDBOT_*) and an optional TOML file.
+
+Precedence, highest first: explicit arguments, environment variables, the TOML file named by
+FIELDBOT_CONFIG (or --config), the defaults below. Secrets are `SecretStr` so they never print.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+Language = Literal["zh-CN", "en"]
+
+
+class TelegramSettings(BaseModel):
+    token: SecretStr | None = None
+    api_base: str | None = None  # another Bot API server, e.g. a local one
+    webhook_secret: SecretStr | None = None
+
+
+class WeComSettings(BaseModel):
+    corp_id: str | None = None
+    agent_id: int | None = None
+    secret: SecretStr | None = None
+    token: SecretStr | None = None
+    encoding_aes_key: SecretStr | None = None
+    api_base: str = "https://qyapi.weixin.qq.com"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FIELDBOT_", env_nested_delimiter="__",
+                                      extra="forbid")
+
+    data_dir: Path = Path("data")
+    database_url: str = ""  # empty: SQLite in data_dir
+    timezone: str = "Asia/Shanghai"
+    language: Language = "zh-CN"
+    telegram: TelegramSettings = TelegramSettings()
+    wecom: WeComSettings = WeComSettings()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    def model_post_init(self, context: Any, /) -> None:
+        if not self.database_url:
+            path = (self.data_dir / "fieldbot.sqlite3").resolve()
+            self.database_url = f"sqlite+aiosqlite:///{path}"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = os.environ.get("FIELDBOT_CONFIG")
+        if config_file:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config_file)))
+        return tuple(sources)
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message is for the operator."""
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    if config_file is not None:
+        if not config_file.is_file():
+            raise ConfigError(f"configuration file not found: {config_file}")
+        os.environ["FIELDBOT_CONFIG"] = str(config_file)
+    elif (named := os.environ.get("FIELDBOT_CONFIG")) and not Path(named).is_file():
+        raise ConfigError(f"configuration file not found: {named} (from FIELDBOT_CONFIG)")
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
+        raise ConfigError(f"invalid configuration: {problems}") from exc

@@ -1,0 +1,116 @@
+"""The console transport: a chat in the terminal on the same core as every other channel.
+
+Buttons are numbered options (type the number), photos are file paths, a location is typed as
+`位置: 32.68,109.02` (or `location: …`). Reading and writing are injected so a test can drive it
+through stdin/stdout of the real process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import mimetypes
+import re
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
+
+from bot.i18n import Translator
+from domain.events import Attachment, Button, EventKind, Incoming, Location, Outgoing
+
+CHANNEL = "console"
+QUIT = frozenset({"/quit", "/exit", "/q"})
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".heic", ".gif", ".bmp", ".tif",
+                            ".tiff"})
+LOCATION = re.compile(
+    r"^(?:位置|定位|location|loc)\s*[:：]?\s*(-?\d{1,3}(?:\.\d+)?)\s*[,，\s]\s*(-?\d{1,3}(?:\.\d+)?)$",
+    re.IGNORECASE)
+
+ReadLine = Callable[[], Awaitable[str | None]]
+Handle = Callable[[Incoming], Awaitable[list[Outgoing]]]
+
+
+async def read_stdin() -> str | None:
+    """One line from the terminal (with line editing) or a pipe; None at end of input."""
+    if sys.stdin.isatty():
+        try:
+            import readline  # noqa: F401  - importing it gives input() history and editing
+        except ImportError:  # pragma: no cover - not on every platform
+            pass
+        try:
+            return await asyncio.to_thread(input, "> ")
+        except EOFError:
+            return None
+    line = await asyncio.to_thread(sys.stdin.readline)
+    return line.rstrip("\n") if line else None
+
+
+class ConsoleChat:
+    def __init__(self, handle: Handle, user_id: str, texts: Translator, files_dir: Path,
+                 read_line: ReadLine = read_stdin, write: Callable[[str], None] = print) -> None:
+        self._handle = handle
+        self._user_id = user_id
+        self._chat_id = f"console:{user_id}"
+        self._t = texts
+        self._files = files_dir
+        self._read_line = read_line
+        self._write = write
+        self._buttons: list[Button] = []
+
+    async def run(self) -> None:
+        while (line := await self._read_line()) is not None:
+            line = line.strip()
+            if not line:
+                continue
+            if line.lower() in QUIT:
+                break
+            event = self.to_event(line)
+            if event is None:
+                continue
+            replies = await self._handle(event)
+            self._buttons = []
+            for message in replies:
+                self.render(message)
+        self._write(self._t("console.bye"))
+
+    def to_event(self, line: str) -> Incoming | None:
+        base = dict(channel=CHANNEL, chat_id=self._chat_id, user_id=self._user_id)
+        if line.isdigit() and self._buttons:
+            number = int(line)
+            if not 1 <= number <= len(self._buttons):
+                self._write(self._t("console.not_a_choice", number=number,
+                                    count=len(self._buttons)))
+                return None
+            return Incoming(**base, kind=EventKind.BUTTON, text=line,
+                            button_data=self._buttons[number - 1].data)
+        if found := LOCATION.match(line):
+            return Incoming(**base, kind=EventKind.LOCATION, text=line,
+                            location=Location(float(found[1]), float(found[2])))
+        path = Path(line.strip("'\"")).expanduser()
+        if path.suffix.lower() in IMAGE_SUFFIXES and path.is_file():
+            attachment = Attachment(path=path.resolve(), filename=path.name,
+                                    mime_type=mimetypes.guess_type(path.name)[0])
+            return Incoming(**base, kind=EventKind.PHOTO, attachments=(attachment,))
+        return Incoming.from_text(CHANNEL, self._chat_id, self._user_id, line)
+
+    def render(self, message: Outgoing) -> None:
+        if message.text:
+            self._write(message.text)
+        if message.image is not None:
+            self._write(self._t("console.image", path=self._save(message.image_name,
+                                                                  message.image)))
+        if message.document is not None:
+            self._write(self._t("console.document", path=self._save(message.document_name,
+                                                                     message.document)))
+        for row in message.buttons:
+            for button in row:
+                self._buttons.append(button)
+                self._write(f"  [{len(self._buttons)}] {button.label}")
+        self._write("")
+
+    def _save(self, name: str, content: bytes) -> Path:
+        self._files.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now().astimezone().strftime("%Y%m%d-%H%M%S")
+        path = self._files / f"{stamp}-{Path(name).name}"
+        path.write_bytes(content)
+        return path

@@ -1,0 +1,85 @@
+"""What crosses the transport edge: `Incoming` events in, `Outgoing` messages out.
+
+Transports (console, Telegram, WeCom) convert their platform's updates to these and render these
+back; everything behind the edge sees only them.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class EventKind(enum.StrEnum):
+    TEXT = "text"
+    COMMAND = "command"
+    BUTTON = "button"
+    PHOTO = "photo"
+    LOCATION = "location"
+
+
+class ChatKind(enum.StrEnum):
+    PRIVATE = "private"
+    GROUP = "group"
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    lat: float
+    lon: float
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A photo or file the transport has already fetched to a local path."""
+
+    path: Path
+    filename: str
+    mime_type: str | None = None
+    is_document: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    channel: str
+    chat_id: str
+    user_id: str
+    kind: EventKind
+    chat_kind: ChatKind = ChatKind.PRIVATE
+    text: str = ""
+    command: str = ""
+    args: str = ""
+    button_data: str = ""
+    attachments: tuple[Attachment, ...] = ()
+    location: Location | None = None
+    language_hint: str | None = None
+
+    @classmethod
+    def from_text(cls, channel: str, chat_id: str, user_id: str, text: str) -> Incoming:
+        """A typed line: `/cmd args` becomes a command, anything else plain text."""
+        stripped = text.strip()
+        if stripped.startswith("/") and len(stripped) > 1:
+            head, _, rest = stripped[1:].partition(" ")
+            command = head.split("@", 1)[0].lower()
+            return cls(channel, chat_id, user_id, EventKind.COMMAND, text=stripped,
+                       command=command, args=rest.strip())
+        return cls(channel, chat_id, user_id, EventKind.TEXT, text=stripped)
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    label: str
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    text: str = ""
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    image: bytes | None = None
+    image_name: str = "image.png"
+    document: bytes | None = None
+    document_name: str = "document.xlsx"
+    parse_mode: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,47 @@
+"""Who may see which projects: the rule, without the database.
+
+- a liaison sees the projects they are assigned to;
+- a lead leader sees the projects they lead;
+- a leader, dispatcher or viewer with a region scope sees every project in that region and below;
+- a unit role sees the projects of its unit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from domain.model import Person, Region, RoleKind
+
+REGION_WIDE = frozenset({RoleKind.LEADER, RoleKind.DISPATCHER, RoleKind.VIEWER})
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectScope:
+    person_id: int
+    region_ids: frozenset[int]
+    unit_ids: frozenset[int]
+
+
+def descendants(root_ids: Iterable[int], regions: Iterable[Region]) -> frozenset[int]:
+    """The regions given and every region below them."""
+    children: dict[int, list[int]] = {}
+    for region in regions:
+        if region.parent_id is not None:
+            children.setdefault(region.parent_id, []).append(region.id)
+    found: set[int] = set()
+    stack = list(root_ids)
+    while stack:
+        current = stack.pop()
+        if current in found:
+            continue
+        found.add(current)
+        stack.extend(children.get(current, ()))
+    return frozenset(found)
+
+
+def project_scope(person: Person, regions: Iterable[Region]) -> ProjectScope:
+    roots = [r.region_id for r in person.roles if r.kind in REGION_WIDE and r.region_id is not None]
+    units = frozenset(
+        r.unit_id for r in person.roles if r.kind is RoleKind.UNIT and r.unit_id is not None)
+    return ProjectScope(person.id, descendants(roots, regions), units)

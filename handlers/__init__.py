@@ -1,0 +1,1 @@
+"""Conversations and commands. Platform-free: they see `Incoming`, return `Outgoing`."""

@@ -1,0 +1,1 @@
+"""Storage: ORM models, repositories returning plain dataclasses, the unit of work, migrations."""

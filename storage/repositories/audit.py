@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage import models as m
+
+
+class AuditRepository:
+    """Who changed what, when, with the state before and after."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def record(self, at: datetime, actor_id: int | None, entity: str, entity_id: int,
+                     action: str, before: dict[str, Any] | None, after: dict[str, Any] | None,
+                     ) -> None:
+        self._session.add(m.AuditEntry(at=at, actor_id=actor_id, entity=entity,
+                                       entity_id=entity_id, action=action, before=before,
+                                       after=after))
+        await self._session.flush()
+
+    async def history(self, entity: str, entity_id: int) -> list[tuple[str, dict[str, Any] | None,
+                                                                         dict[str, Any] | None]]:
+        rows = await self._session.execute(
+            select(m.AuditEntry.action, m.AuditEntry.before, m.AuditEntry.after)
+            .where(m.AuditEntry.entity == entity, m.AuditEntry.entity_id == entity_id)
+            .order_by(m.AuditEntry.id))
+        return [(a, b, c) for a, b, c in rows]

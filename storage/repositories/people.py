@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from domain.model import ChatIdentity, Person, Role, RoleKind
+from storage import models as m
+
+
+def to_person(row: m.Person) -> Person:
+    roles = tuple(Role(g.kind, g.region_id, g.unit_id) for g in row.roles)
+    return Person(row.id, row.key, row.name, row.title, row.unit_id, row.language, roles)
+
+
+class PeopleRepository:
+    """People, their roles and the chat identities bound to them."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    def _people(self) -> Select[m.Person]:
+        return select(m.Person).options(selectinload(m.Person.roles))
+
+    async def add(self, key: str, name: str, now: datetime, *, title: str = "",
+                  unit_id: int | None = None, phone: str | None = None,
+                  language: str | None = None) -> Person:
+        row = m.Person(key=key, name=name, title=title, unit_id=unit_id, phone=phone,
+                       language=language, created_at=now)
+        self._session.add(row)
+        await self._session.flush()
+        return Person(row.id, key, name, title, unit_id, language, ())
+
+    async def grant(self, person_id: int, kind: RoleKind, *, region_id: int | None = None,
+                    unit_id: int | None = None) -> None:
+        self._session.add(m.RoleGrant(person_id=person_id, kind=kind, region_id=region_id,
+                                      unit_id=unit_id))
+        await self._session.flush()
+
+    async def get(self, person_id: int) -> Person | None:
+        row = await self._session.scalar(self._people().where(m.Person.id == person_id))
+        return to_person(row) if row else None
+
+    async def find(self, text: str) -> list[Person]:
+        """People whose key equals `text` or whose name contains it, exact matches first."""
+        needle = text.strip()
+        if not needle:
+            return []
+        rows = await self._session.scalars(
+            self._people()
+            .where(m.Person.active.is_(True),
+                   or_(m.Person.key == needle, m.Person.name.contains(needle, autoescape=True)))
+            .order_by((m.Person.key != needle) & (m.Person.name != needle), m.Person.id))
+        return [to_person(r) for r in rows]
+
+    async def all(self) -> list[Person]:
+        rows = await self._session.scalars(self._people().order_by(m.Person.id))
+        return [to_person(r) for r in rows]
+
+    async def count(self) -> int:
+        return int(await self._session.scalar(select(func.count()).select_from(m.Person)) or 0)
+
+    async def by_identity(self, channel: str, external_id: str) -> Person | None:
+        row = await self._session.scalar(
+            self._people().join(m.ChatIdentity, m.ChatIdentity.person_id == m.Person.id)
+            .where(m.ChatIdentity.channel == channel, m.ChatIdentity.external_id == external_id,
+                   m.Person.active.is_(True)))
+        return to_person(row) if row else None
+
+    async def bind_identity(self, person_id: int, channel: str, external_id: str, now: datetime,
+                            display_name: str | None = None) -> ChatIdentity:
+        self._session.add(m.ChatIdentity(channel=channel, external_id=external_id,
+                                         person_id=person_id, display_name=display_name,
+                                         created_at=now))
+        await self._session.flush()
+        return ChatIdentity(channel, external_id, person_id)

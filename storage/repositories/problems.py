@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.model import ProblemCategory, ProblemState, ProblemView
+from storage import models as m
+from storage.repositories.audit import AuditRepository
+from storage.repositories.counters import CountersRepository
+
+OPEN_STATES = (ProblemState.OPEN, ProblemState.ASSIGNED, ProblemState.IN_PROGRESS)
+
+
+@dataclass(frozen=True, slots=True)
+class NewProblem:
+    project_id: int
+    category: ProblemCategory
+    description: str
+    urgent: bool
+    reporter_id: int
+    assignee_unit_id: int | None
+    deadline: date
+    report_id: int | None = None
+    visit_id: int | None = None
+
+
+def problem_number(year: int, seq: int) -> str:
+    return f"P-{year}-{seq:04d}"
+
+
+def to_view(row: m.Problem) -> ProblemView:
+    return ProblemView(row.id, row.number, row.project_id, row.category, row.description,
+                       row.urgent, row.state, row.level, row.deadline, row.created_at)
+
+
+class ProblemsRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self._counters = CountersRepository(session)
+        self._audit = AuditRepository(session)
+
+    async def open(self, new: NewProblem, now: datetime, year: int) -> ProblemView:
+        """File a problem, numbered P-YYYY-NNNN, assigned at once when it has a unit."""
+        seq = await self._counters.next("problem", year)
+        state = ProblemState.ASSIGNED if new.assignee_unit_id else ProblemState.OPEN
+        row = m.Problem(
+            number=problem_number(year, seq), year=year, seq=seq, project_id=new.project_id,
+            category=new.category, description=new.description, urgent=new.urgent, state=state,
+            level=1, reporter_id=new.reporter_id, assignee_unit_id=new.assignee_unit_id,
+            deadline=new.deadline, report_id=new.report_id, visit_id=new.visit_id,
+            created_at=now)
+        self._session.add(row)
+        await self._session.flush()
+        self._session.add(m.ProblemEvent(problem_id=row.id, kind="created", actor_id=new.reporter_id,
+                                         from_state=None, to_state=state, level=1, created_at=now))
+        await self._audit.record(now, new.reporter_id, "problem", row.id, "create", None,
+                                 {"number": row.number, "state": state.value,
+                                  "category": new.category.value})
+        return to_view(row)
+
+    async def open_for(self, project_ids: Sequence[int]) -> list[ProblemView]:
+        if not project_ids:
+            return []
+        rows = await self._session.scalars(
+            select(m.Problem).where(m.Problem.project_id.in_(list(project_ids)),
+                                    m.Problem.state.in_(OPEN_STATES))
+            .order_by(m.Problem.created_at))
+        return [to_view(r) for r in rows]
+
+    async def by_number(self, number: str) -> ProblemView | None:
+        row = await self._session.scalar(select(m.Problem).where(m.Problem.number == number))
+        return to_view(row) if row else None

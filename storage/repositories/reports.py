@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.model import ReportView, SiteStatus
+from storage import models as m
+from storage.repositories.audit import AuditRepository
+
+
+@dataclass(frozen=True, slots=True)
+class ReportInput:
+    project_id: int
+    report_date: date
+    reporter_id: int
+    site_status: SiteStatus
+    progress_pct: Decimal
+    work_done: str
+    workers: int
+    ytd_investment: Decimal | None = None
+    stop_reason: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    photo_ids: Sequence[int] = ()
+
+
+def _snapshot(report: ReportInput) -> dict[str, Any]:
+    data = asdict(report)
+    data["report_date"] = report.report_date.isoformat()
+    data["site_status"] = report.site_status.value
+    data["progress_pct"] = str(report.progress_pct)
+    data["ytd_investment"] = None if report.ytd_investment is None else str(report.ytd_investment)
+    data["photo_ids"] = list(report.photo_ids)
+    return data
+
+
+class ReportsRepository:
+    """Daily reports: one per project and day; a second one the same day is a new version."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self._audit = AuditRepository(session)
+
+    async def save(self, report: ReportInput, now: datetime) -> tuple[int, int]:
+        """Insert or amend the day's report; returns (report id, version)."""
+        row = await self._session.scalar(
+            select(m.DailyReport).where(m.DailyReport.project_id == report.project_id,
+                                        m.DailyReport.report_date == report.report_date)
+            .with_for_update())
+        after = _snapshot(report)
+        before: dict[str, Any] | None = None
+        if row is None:
+            row = m.DailyReport(project_id=report.project_id, report_date=report.report_date,
+                                version=1, created_at=now)
+            self._session.add(row)
+        else:
+            before = await self._version_data(row.id, row.version)
+            row.version += 1
+            await self._session.execute(
+                m.PhotoAttachment.__table__.delete().where(
+                    m.PhotoAttachment.report_id == row.id))
+        row.reporter_id = report.reporter_id
+        row.site_status = report.site_status
+        row.stop_reason = report.stop_reason
+        row.progress_pct = report.progress_pct
+        row.work_done = report.work_done
+        row.workers = report.workers
+        row.ytd_investment = report.ytd_investment
+        row.lat, row.lon = report.lat, report.lon
+        row.updated_at = now
+        await self._session.flush()
+        self._session.add(m.ReportVersion(report_id=row.id, version=row.version,
+                                          reporter_id=report.reporter_id, data=after,
+                                          created_at=now))
+        self._session.add_all([m.PhotoAttachment(photo_id=pid, report_id=row.id, position=i)
+                               for i, pid in enumerate(report.photo_ids)])
+        await self._audit.record(now, report.reporter_id, "daily_report", row.id,
+                                 "create" if before is None else "amend", before, after)
+        return row.id, row.version
+
+    async def _version_data(self, report_id: int, version: int) -> dict[str, Any] | None:
+        return await self._session.scalar(
+            select(m.ReportVersion.data).where(m.ReportVersion.report_id == report_id,
+                                               m.ReportVersion.version == version))
+
+    async def versions(self, report_id: int) -> list[dict[str, Any]]:
+        rows = await self._session.scalars(
+            select(m.ReportVersion.data).where(m.ReportVersion.report_id == report_id)
+            .order_by(m.ReportVersion.version))
+        return list(rows)
+
+    async def latest(self, project_ids: Sequence[int]) -> dict[int, ReportView]:
+        """The most recent report of each project that has one."""
+        if not project_ids:
+            return {}
+        newest = (select(m.DailyReport.project_id, func.max(m.DailyReport.report_date).label("d"))
+                  .where(m.DailyReport.project_id.in_(list(project_ids)))
+                  .group_by(m.DailyReport.project_id).subquery())
+        photos = (select(func.count()).where(m.PhotoAttachment.report_id == m.DailyReport.id)
+                  .correlate(m.DailyReport).scalar_subquery())
+        rows = await self._session.execute(
+            select(m.DailyReport, m.Person.name, photos)
+            .join(newest, (newest.c.project_id == m.DailyReport.project_id)
+                  & (newest.c.d == m.DailyReport.report_date))
+            .join(m.Person, m.Person.id == m.DailyReport.reporter_id))
+        return {r.project_id: ReportView(
+            project_id=r.project_id, report_date=r.report_date, version=r.version,
+            reporter_name=name, site_status=r.site_status, stop_reason=r.stop_reason,
+            progress_pct=r.progress_pct, work_done=r.work_done, workers=r.workers,
+            ytd_investment=r.ytd_investment, photo_count=int(count), submitted_at=r.updated_at)
+            for r, name, count in rows}
+
+    async def count(self) -> int:
+        return int(await self._session.scalar(select(func.count()).select_from(m.DailyReport))
+                   or 0)

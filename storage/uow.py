@@ -1,0 +1,77 @@
+"""The unit of work: one session, one transaction, rolled back unless committed."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.repositories.audit import AuditRepository
+from storage.repositories.counters import CountersRepository
+from storage.repositories.outbox import OutboxRepository
+from storage.repositories.people import PeopleRepository
+from storage.repositories.places import PlacesRepository
+from storage.repositories.problems import ProblemsRepository
+from storage.repositories.projects import ProjectsRepository
+from storage.repositories.reports import ReportsRepository
+from storage.repositories.visits import VisitsRepository
+
+
+class UnitOfWork:
+    """`async with uow:` opens a transaction; leaving without `await uow.commit()` rolls it back."""
+
+    places: PlacesRepository
+    people: PeopleRepository
+    projects: ProjectsRepository
+    reports: ReportsRepository
+    problems: ProblemsRepository
+    visits: VisitsRepository
+    outbox: OutboxRepository
+    audit: AuditRepository
+    counters: CountersRepository
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self._session: AsyncSession | None = None
+
+    async def __aenter__(self) -> Self:
+        if self._session is not None:
+            raise RuntimeError("a unit of work is not re-entrant")
+        session = self._sessions()
+        self._session = session
+        self.places = PlacesRepository(session)
+        self.people = PeopleRepository(session)
+        self.projects = ProjectsRepository(session)
+        self.reports = ReportsRepository(session)
+        self.problems = ProblemsRepository(session)
+        self.visits = VisitsRepository(session)
+        self.outbox = OutboxRepository(session)
+        self.audit = AuditRepository(session)
+        self.counters = CountersRepository(session)
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None:
+        session, self._session = self._session, None
+        if session is None:
+            return
+        try:
+            await session.rollback()
+        finally:
+            await session.close()
+
+    async def commit(self) -> None:
+        if self._session is None:
+            raise RuntimeError("commit outside `async with`")
+        await self._session.commit()
+
+
+class UnitOfWorkFactory:
+    """Makes a fresh unit of work per use; the one object handlers are given."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    def __call__(self) -> UnitOfWork:
+        return UnitOfWork(self._sessions)
