@@ -7,11 +7,13 @@ FIELDBOT_CONFIG (or --config), the defaults below. Secrets are `SecretStr` so th
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
 from pathlib import Path
+from tomllib import TOMLDecodeError
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, SecretStr, field_validator
+from pydantic import BaseModel, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -20,6 +22,8 @@ from pydantic_settings import (
 )
 
 Language = Literal["zh-CN", "en"]
+
+_config_file: ContextVar[Path | None] = ContextVar("fieldbot_config_file", default=None)
 
 
 class TelegramSettings(BaseModel):
@@ -76,9 +80,9 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        config_file = os.environ.get("FIELDBOT_CONFIG")
-        if config_file:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config_file)))
+        config_file = _config_file.get()
+        if config_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
         return tuple(sources)
 
 
@@ -87,17 +91,21 @@ class ConfigError(Exception):
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
-    if config_file is not None:
-        if not config_file.is_file():
-            raise ConfigError(f"configuration file not found: {config_file}")
-        os.environ["FIELDBOT_CONFIG"] = str(config_file)
-    elif (named := os.environ.get("FIELDBOT_CONFIG")) and not Path(named).is_file():
-        raise ConfigError(f"configuration file not found: {named} (from FIELDBOT_CONFIG)")
-    from pydantic import ValidationError
-
+    """Settings from `config_file` (else the file FIELDBOT_CONFIG names, if any) and the environment."""
+    if config_file is None and (named := os.environ.get("FIELDBOT_CONFIG")):
+        config_file = Path(named)
+    if config_file is not None and not config_file.is_file():
+        raise ConfigError(f"configuration file not found: {config_file}")
+    token = _config_file.set(config_file)
     try:
         return Settings(**overrides)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
-        raise ConfigError(f"invalid configuration: {problems}") from exc
+    except (ValidationError, TOMLDecodeError) as exc:
+        raise ConfigError(f"invalid configuration: {_describe(exc)}") from exc
+    finally:
+        _config_file.reset(token)
+
+
+def _describe(exc: ValidationError | TOMLDecodeError) -> str:
+    if isinstance(exc, TOMLDecodeError):
+        return str(exc)
+    return "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())

@@ -50,7 +50,7 @@ class Translator:
         self._messages = load_catalog(self.language)
         self._locale = Locale.parse(_folder(self.language))
 
-    def __call__(self, key: str, **values: object) -> str:
+    def __call__(self, key: str, /, **values: object) -> str:
         template = self._messages.get(key)
         if template is None:
             logger.error("missing message %s for %s", key, self.language)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -38,6 +38,10 @@ class PeopleRepository:
         self._session.add(m.RoleGrant(person_id=person_id, kind=kind, region_id=region_id,
                                       unit_id=unit_id))
         await self._session.flush()
+
+    async def set_language(self, person_id: int, language: str | None) -> None:
+        await self._session.execute(
+            update(m.Person).where(m.Person.id == person_id).values(language=language))
 
     async def get(self, person_id: int) -> Person | None:
         row = await self._session.scalar(self._people().where(m.Person.id == person_id))

@@ -1,0 +1,1 @@
+"""The rhythms, digests, letters and the outbox sender (issue 5)."""
