@@ -91,7 +91,7 @@ class ConfigError(Exception):
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
-    """Settings from `config_file` (else the file FIELDBOT_CONFIG names, if any) and the environment."""
+    """Settings from `config_file` (else the file FIELDBOT_CONFIG names) and the environment."""
     if config_file is None and (named := os.environ.get("FIELDBOT_CONFIG")):
         config_file = Path(named)
     if config_file is not None and not config_file.is_file():
@@ -108,4 +108,5 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
 def _describe(exc: ValidationError | TOMLDecodeError) -> str:
     if isinstance(exc, TOMLDecodeError):
         return str(exc)
-    return "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
+    return "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
+                     for err in exc.errors())

@@ -8,6 +8,7 @@ through stdin/stdout of the real process.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import mimetypes
 import re
 import sys
@@ -33,10 +34,9 @@ Handle = Callable[[Incoming], Awaitable[list[Outgoing]]]
 async def read_stdin() -> str | None:
     """One line from the terminal (with line editing) or a pipe; None at end of input."""
     if sys.stdin.isatty():
-        try:
-            import readline  # noqa: F401  - importing it gives input() history and editing
-        except ImportError:  # pragma: no cover - not on every platform
-            pass
+        with contextlib.suppress(ImportError):  # not on every platform
+            # importing readline gives input() history and line editing
+            import readline  # noqa: F401, PLC0415
         try:
             return await asyncio.to_thread(input, "> ")
         except EOFError:
@@ -46,7 +46,7 @@ async def read_stdin() -> str | None:
 
 
 class ConsoleChat:
-    def __init__(self, handle: Handle, user_id: str, texts: Translator, files_dir: Path,
+    def __init__(self, handle: Handle, user_id: str, texts: Translator, files_dir: Path, *,
                  read_line: ReadLine = read_stdin, write: Callable[[str], None] = print) -> None:
         self._handle = handle
         self._user_id = user_id
@@ -74,23 +74,23 @@ class ConsoleChat:
         self._write(self._t("console.bye"))
 
     def to_event(self, line: str) -> Incoming | None:
-        base = dict(channel=CHANNEL, chat_id=self._chat_id, user_id=self._user_id)
         if line.isdigit() and self._buttons:
             number = int(line)
             if not 1 <= number <= len(self._buttons):
                 self._write(self._t("console.not_a_choice", number=number,
                                     count=len(self._buttons)))
                 return None
-            return Incoming(**base, kind=EventKind.BUTTON, text=line,
+            return Incoming(CHANNEL, self._chat_id, self._user_id, EventKind.BUTTON, text=line,
                             button_data=self._buttons[number - 1].data)
         if found := LOCATION.match(line):
-            return Incoming(**base, kind=EventKind.LOCATION, text=line,
+            return Incoming(CHANNEL, self._chat_id, self._user_id, EventKind.LOCATION, text=line,
                             location=Location(float(found[1]), float(found[2])))
         path = Path(line.strip("'\"")).expanduser()
         if path.suffix.lower() in IMAGE_SUFFIXES and path.is_file():
             attachment = Attachment(path=path.resolve(), filename=path.name,
                                     mime_type=mimetypes.guess_type(path.name)[0])
-            return Incoming(**base, kind=EventKind.PHOTO, attachments=(attachment,))
+            return Incoming(CHANNEL, self._chat_id, self._user_id, EventKind.PHOTO,
+                            attachments=(attachment,))
         return Incoming.from_text(CHANNEL, self._chat_id, self._user_id, line)
 
     def render(self, message: Outgoing) -> None:

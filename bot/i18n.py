@@ -60,7 +60,7 @@ class Translator:
     def number(self, value: Decimal | int | float) -> str:
         return format_decimal(value, format="#,##0.##", locale=self._locale)
 
-    def date(self, value: date) -> str:
+    def full_date(self, value: date) -> str:
         return format_date(value, format="medium", locale=self._locale)
 
     def short_date(self, value: date) -> str:

@@ -1,1 +1,4 @@
-"""Pure domain: the vocabulary every room shares. Imports nothing of the other rooms, does no I/O."""
+"""Pure domain: the vocabulary every room shares.
+
+Imports nothing of the other rooms and does no I/O.
+"""

@@ -50,8 +50,8 @@ def status_card(t: Texts, status: ProjectStatus) -> str:
                        rate=t.number(rate) if rate is not None else "—"))
     if p.planned_start or p.planned_end:
         lines.append(t("status.dates",
-                       start=t.date(p.planned_start) if p.planned_start else "—",
-                       end=t.date(p.planned_end) if p.planned_end else "—"))
+                       start=t.full_date(p.planned_start) if p.planned_start else "—",
+                       end=t.full_date(p.planned_end) if p.planned_end else "—"))
     if report is None:
         lines.append(t("status.no_report"))
     else:

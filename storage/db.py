@@ -29,8 +29,8 @@ def safe_url(url: str | URL) -> str:
 def create_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_async_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
-                                     **kwargs)
+        timeout = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        engine = create_async_engine(parsed, connect_args=timeout, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
@@ -58,7 +58,7 @@ async def check_reachable(engine: AsyncEngine) -> None:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         async with engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
-    except Exception as exc:  # noqa: BLE001 - every driver raises its own family; all mean "unreachable"
+    except Exception as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DatabaseUnavailable(
             f"cannot reach the database at {safe_url(engine.url)}: {reason}") from exc

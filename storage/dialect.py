@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 
 def insert(session: AsyncSession, table: Any) -> Any:
-    """An INSERT that knows ON CONFLICT for the session's database (both dialects spell it alike)."""
+    """An INSERT with ON CONFLICT for the session's database (both dialects spell it alike)."""
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)

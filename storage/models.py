@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -63,7 +63,7 @@ def _enum(cls: type[enum.StrEnum]) -> Enum:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {datetime: UtcDateTime(), dict[str, Any]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UtcDateTime(), dict[str, Any]: JSON}
 
 
 class Region(Base):
@@ -242,7 +242,10 @@ class Photo(Base):
 
 
 class DailyReport(Base):
-    """The current version of one project's report for one day; earlier versions in report_versions."""
+    """The current version of one project's report for one day.
+
+    Every version, this one included, is kept in report_versions.
+    """
 
     __tablename__ = "daily_reports"
     __table_args__ = (UniqueConstraint("project_id", "report_date"),)

@@ -32,7 +32,7 @@ class World:
     projects: dict[str, int]
 
 
-def _project(code: str, name: str, region: int, unit: int, leader: int | None,
+def _project(code: str, name: str, region: int, unit: int, *, leader: int | None,
              liaisons: tuple[int, ...], aliases: tuple[str, ...] = ()) -> NewProject:
     return NewProject(
         code=code, name=name, region_id=region, unit_id=unit, level=ProjectLevel.COUNTY,
@@ -64,17 +64,18 @@ async def build_world(uow_factory: UnitOfWorkFactory, clock: Clock) -> World:
         viewer = await person("viewer_city", "杜长青", RoleKind.VIEWER, region=city)
         unit_admin = await person("unit_farming", "赵敏", RoleKind.UNIT, unit=farming)
         outsider = await person("liaison_xy", "孙强", RoleKind.LIAISON, region=xunyang)
-        projects = {
-            "HB-001": await uow.projects.add(_project(
-                "HB-001", "汉滨区毛绒文创总部产业园建设项目", hanbin, industry, leader, (liaison,),
-                ("毛绒园", "毛绒文创产业园")), now),
-            "HB-002": await uow.projects.add(_project(
-                "HB-002", "汉滨区数字经济产业园", hanbin, industry, leader, (liaison,)), now),
-            "HB-003": await uow.projects.add(_project(
-                "HB-003", "汉滨区年出栏10万头生猪养殖项目", hanbin, farming, None, ()), now),
-            "XY-001": await uow.projects.add(_project(
-                "XY-001", "旬阳市富硒食品产业园", xunyang, xy_unit, None, (outsider,)), now),
-        }
+        specs = [
+            ("HB-001", "汉滨区毛绒文创总部产业园建设项目", hanbin, industry, leader, (liaison,),
+             ("毛绒园", "毛绒文创产业园")),
+            ("HB-002", "汉滨区数字经济产业园", hanbin, industry, leader, (liaison,), ()),
+            ("HB-003", "汉滨区年出栏10万头生猪养殖项目", hanbin, farming, None, (), ()),
+            ("XY-001", "旬阳市富硒食品产业园", xunyang, xy_unit, None, (outsider,), ()),
+        ]
+        projects = {}
+        for code, name, region, unit, lead, liaisons, aliases in specs:
+            projects[code] = await uow.projects.add(
+                _project(code, name, region, unit, leader=lead, liaisons=liaisons,
+                         aliases=aliases), now)
         await uow.projects.set_plan(projects["HB-001"], 2026, Decimal(12000))
         await uow.commit()
     return World(city, hanbin, xunyang, industry, farming, liaison, leader, dispatcher, viewer,

@@ -34,7 +34,8 @@ CENT = Decimal("0.01")
 TENTH = Decimal("0.1")
 
 WORK_DONE = (
-    "主体结构施工，完成{n}层楼板浇筑", "钢结构吊装{n}榀", "场地平整{n}00平方米", "基础桩基施工{n}根",
+    "主体结构施工，完成{n}层楼板浇筑", "钢结构吊装{n}榀", "场地平整{n}00平方米",
+    "基础桩基施工{n}根",
     "厂房屋面板安装", "设备基础浇筑完成{n}处", "室外管网铺设{n}0米", "二次结构砌筑",
     "道路硬化{n}0米", "设备进场安装调试", "外墙保温施工", "消防管道安装",
 )
@@ -130,7 +131,7 @@ class _History:
 
 async def seed_demo(uow: UnitOfWork, clock: Clock, seed: int = 2026) -> SeedCounts:
     """Fill an empty database with the demo county; the caller commits."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - sample data, not security
     now = clock.now()
     today = local_today(clock)
     regions: dict[str, int] = {}

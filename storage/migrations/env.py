@@ -12,6 +12,8 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from bot.config import Settings
+from storage.db import create_engine
 from storage.models import Base
 
 config = context.config
@@ -30,9 +32,6 @@ def run_on(connection: Connection) -> None:
 
 
 async def run_from_settings() -> None:
-    from bot.config import Settings
-    from storage.db import create_engine
-
     engine = create_engine(Settings().database_url)
     try:
         async with engine.connect() as connection:

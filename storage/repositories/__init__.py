@@ -1,1 +1,1 @@
-"""Repositories: one per aggregate, each taking the unit of work's session, returning dataclasses."""
+"""Repositories: one per aggregate, on the unit of work's session, returning dataclasses."""

@@ -15,7 +15,7 @@ class AuditRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def record(self, at: datetime, actor_id: int | None, entity: str, entity_id: int,
+    async def record(self, at: datetime, actor_id: int | None, entity: str, entity_id: int, *,
                      action: str, before: dict[str, Any] | None, after: dict[str, Any] | None,
                      ) -> None:
         self._session.add(m.AuditEntry(at=at, actor_id=actor_id, entity=entity,

@@ -55,10 +55,11 @@ class ProblemsRepository:
             created_at=now)
         self._session.add(row)
         await self._session.flush()
-        self._session.add(m.ProblemEvent(problem_id=row.id, kind="created", actor_id=new.reporter_id,
-                                         from_state=None, to_state=state, level=1, created_at=now))
-        await self._audit.record(now, new.reporter_id, "problem", row.id, "create", None,
-                                 {"number": row.number, "state": state.value,
+        self._session.add(m.ProblemEvent(problem_id=row.id, kind="created",
+                                         actor_id=new.reporter_id, from_state=None,
+                                         to_state=state, level=1, created_at=now))
+        await self._audit.record(now, new.reporter_id, "problem", row.id, action="create",
+                                 before=None, after={"number": row.number, "state": state.value,
                                   "category": new.category.value})
         return to_view(row)
 

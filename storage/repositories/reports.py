@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.model import ReportView, SiteStatus
@@ -63,8 +63,7 @@ class ReportsRepository:
             before = await self._version_data(row.id, row.version)
             row.version += 1
             await self._session.execute(
-                m.PhotoAttachment.__table__.delete().where(
-                    m.PhotoAttachment.report_id == row.id))
+                delete(m.PhotoAttachment).where(m.PhotoAttachment.report_id == row.id))
         row.reporter_id = report.reporter_id
         row.site_status = report.site_status
         row.stop_reason = report.stop_reason
@@ -81,7 +80,8 @@ class ReportsRepository:
         self._session.add_all([m.PhotoAttachment(photo_id=pid, report_id=row.id, position=i)
                                for i, pid in enumerate(report.photo_ids)])
         await self._audit.record(now, report.reporter_id, "daily_report", row.id,
-                                 "create" if before is None else "amend", before, after)
+                                 action="create" if before is None else "amend",
+                                 before=before, after=after)
         return row.id, row.version
 
     async def _version_data(self, report_id: int, version: int) -> dict[str, Any] | None:

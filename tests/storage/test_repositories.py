@@ -36,7 +36,8 @@ async def test_unit_of_work_rolls_back_unless_committed(uow: UnitOfWorkFactory,
         assert [p.name for p in await u.people.find("kept")] == ["留存"]
 
 
-async def test_unit_of_work_rolls_back_on_error(uow: UnitOfWorkFactory, clock: FixedClock, engine: AsyncEngine) -> None:
+async def test_unit_of_work_rolls_back_on_error(uow: UnitOfWorkFactory, clock: FixedClock,
+                                                engine: AsyncEngine) -> None:
     with pytest.raises(RuntimeError):
         async with uow() as u:
             await u.people.add("half", "一半", clock.now())
@@ -187,7 +188,8 @@ async def test_problem_numbers_are_unique_under_concurrent_submissions(
 
 async def test_outbox_key_is_written_once(uow: UnitOfWorkFactory, world: World,
                                           clock: FixedClock) -> None:
-    key = dict(kind="daily_reminder", period="2026-11-22T16", recipient=f"person:{world.liaison}")
+    key = {"kind": "daily_reminder", "period": "2026-11-22T16",
+           "recipient": f"person:{world.liaison}"}
     async with uow() as u:
         assert await u.outbox.enqueue(**key, payload={"text": "请填报"}, now=clock.now())
         assert not await u.outbox.enqueue(**key, payload={"text": "again"}, now=clock.now())
