@@ -45,7 +45,8 @@ def fieldbot_once(env: dict[str, str]) -> tuple[float, int]:
     start = time.perf_counter()
     proc = subprocess.Popen([FIELDBOT, "demo"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             text=True, env=env)
-    assert proc.stdin and proc.stdout
+    if proc.stdin is None or proc.stdout is None:
+        raise RuntimeError("no pipes to fieldbot")
     proc.stdin.write("/my\n")
     proc.stdin.flush()
     for line in proc.stdout:
