@@ -177,7 +177,8 @@ async def list_people(app: App, text: str) -> int:
     async with app.uow() as uow:
         people = await uow.people.find(text) if text else await uow.people.all()
     for person in people:
-        roles = "、".join(dict.fromkeys(t(f"role.{r.kind.value}") for r in person.roles))
+        names = dict.fromkeys(t(f"role.{r.kind.value}") for r in person.roles)
+        roles = t("format.list_separator").join(names)
         print(t("cli.person_line", key=person.key, name=person.name, title=person.title,
                 roles=roles))
     return 0

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from domain.model import ProjectStatus, ProjectSummary, ReportView
+from domain.progress import completion_pct
 from handlers.context import Texts
 
 
@@ -26,12 +25,6 @@ def project_line(t: Texts, index: int, project: ProjectSummary, report: ReportVi
              last=report_brief(t, report))
 
 
-def completion_pct(ytd: Decimal | None, plan: Decimal | None) -> Decimal | None:
-    if ytd is None or not plan:
-        return None
-    return (ytd * 100 / plan).quantize(Decimal("0.1"))
-
-
 def status_card(t: Texts, status: ProjectStatus) -> str:
     p, report = status.project, status.last_report
     lines = [
@@ -39,12 +32,12 @@ def status_card(t: Texts, status: ProjectStatus) -> str:
         t("status.stage", stage=t(f"stage.{p.stage.value}"), light=light_badge(t, p),
           region=p.region_name),
         t("status.people", unit=p.unit_name, leader=p.lead_leader_name or t("status.nobody"),
-          liaisons="、".join(p.liaison_names) or t("status.nobody")),
+          liaisons=t("format.list_separator").join(p.liaison_names) or t("status.nobody")),
         t("status.investment", total=t.number(p.total_investment)),
     ]
     if p.annual_plan:
         ytd = report.ytd_investment if report else None
-        rate = completion_pct(ytd, p.annual_plan)
+        rate = completion_pct(ytd, p.annual_plan) if ytd is not None else None
         lines.append(t("status.plan", plan=t.number(p.annual_plan),
                        ytd=t.number(ytd) if ytd is not None else "—",
                        rate=t.number(rate) if rate is not None else "—"))

@@ -6,7 +6,7 @@ from domain.events import Button, Outgoing
 from domain.model import ProjectStatus, ProjectSummary
 from domain.scope import project_scope
 from handlers.cards import status_card
-from handlers.context import Context
+from handlers.context import Context, Texts
 from handlers.lookup import find_projects
 from storage.uow import UnitOfWork
 
@@ -14,8 +14,8 @@ MAX_CHOICES = 8
 MAX_QUERY = 100
 
 
-def _choices(projects: tuple[ProjectSummary, ...]) -> tuple[tuple[Button, ...], ...]:
-    return tuple((Button(f"{p.name}（{p.code}）", f"/status {p.code}"),)
+def _choices(t: Texts, projects: tuple[ProjectSummary, ...]) -> tuple[tuple[Button, ...], ...]:
+    return tuple((Button(t("status.choice", name=p.name, code=p.code), f"/status {p.code}"),)
                  for p in projects[:MAX_CHOICES])
 
 
@@ -40,9 +40,9 @@ async def status(ctx: Context) -> list[Outgoing]:
         text = ctx.t("status.pick", count=len(result.matches))
         if len(result.matches) > MAX_CHOICES:
             text += "\n" + ctx.t("status.refine", shown=MAX_CHOICES)
-        return [Outgoing(text=text, buttons=_choices(result.matches))]
+        return [Outgoing(text=text, buttons=_choices(ctx.t, result.matches))]
     text = ctx.t("status.not_found", query=query)
     if result.suggestions:
         return [Outgoing(text=text + "\n" + ctx.t("status.closest"),
-                         buttons=_choices(result.suggestions))]
+                         buttons=_choices(ctx.t, result.suggestions))]
     return [Outgoing(text=text)]

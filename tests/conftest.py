@@ -84,35 +84,26 @@ def postgres_url() -> Iterator[URL | None]:
         asyncio.run(drop_postgres_database(url))
 
 
+async def migrate_to_head(url: str | URL) -> None:
+    engine = create_engine(url)
+    try:
+        await migrate.upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite file that each test copies instead of migrating again."""
     path = tmp_path_factory.mktemp("template") / "template.sqlite3"
-
-    async def build() -> None:
-        engine = create_engine(f"sqlite+aiosqlite:///{path}")
-        try:
-            await migrate.upgrade(engine)
-        finally:
-            await engine.dispose()
-
-    asyncio.run(build())
+    asyncio.run(migrate_to_head(f"sqlite+aiosqlite:///{path}"))
     return path
 
 
 @pytest.fixture(scope="session")
 def postgres_migrated(postgres_url: URL | None) -> URL | None:
-    if postgres_url is None:
-        return None
-
-    async def build() -> None:
-        engine = create_engine(postgres_url)
-        try:
-            await migrate.upgrade(engine)
-        finally:
-            await engine.dispose()
-
-    asyncio.run(build())
+    if postgres_url is not None:
+        asyncio.run(migrate_to_head(postgres_url))
     return postgres_url
 
 
