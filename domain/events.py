@@ -7,7 +7,7 @@ back; everything behind the edge sees only them.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -37,7 +37,6 @@ class Attachment:
     path: Path
     filename: str
     mime_type: str | None = None
-    is_document: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,5 +80,3 @@ class Outgoing:
     image_name: str = "image.png"
     document: bytes | None = None
     document_name: str = "document.xlsx"
-    parse_mode: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)
