@@ -11,6 +11,7 @@ from storage.repositories.audit import AuditRepository
 from storage.repositories.counters import CountersRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.people import PeopleRepository
+from storage.repositories.photos import PhotosRepository
 from storage.repositories.places import PlacesRepository
 from storage.repositories.problems import ProblemsRepository
 from storage.repositories.projects import ProjectsRepository
@@ -23,6 +24,7 @@ class UnitOfWork:
 
     places: PlacesRepository
     people: PeopleRepository
+    photos: PhotosRepository
     projects: ProjectsRepository
     reports: ReportsRepository
     problems: ProblemsRepository
@@ -42,6 +44,7 @@ class UnitOfWork:
         self._session = session
         self.places = PlacesRepository(session)
         self.people = PeopleRepository(session)
+        self.photos = PhotosRepository(session)
         self.projects = ProjectsRepository(session)
         self.reports = ReportsRepository(session)
         self.problems = ProblemsRepository(session)
