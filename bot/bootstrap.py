@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
 from bot.i18n import Translator, translator
 from domain.clock import Clock, SystemClock
+from handlers.forms import field_forms
+from handlers.forms.engine import Forms
 from handlers.router import Router
 from storage import migrate
 from storage.db import check_reachable, create_engine, session_factory
+from storage.photos import PhotoStore
 from storage.uow import UnitOfWorkFactory
 
 logger = logging.getLogger(__name__)
@@ -59,5 +63,11 @@ async def build_app(settings: Settings, clock: Clock | None = None, *,
         raise
     clock = clock or SystemClock(settings.zone)
     uow = UnitOfWorkFactory(session_factory(engine))
-    router = Router(uow, clock, translator, settings.language)
+    photos = settings.photos
+    store = PhotoStore(settings.photo_dir, zone=settings.zone,
+                       max_pixels=int(photos.max_megapixels * 1_000_000),
+                       max_bytes=int(photos.max_megabytes * 1024 * 1024),
+                       long_edge=photos.long_edge, thumb_edge=photos.thumb_edge)
+    forms = Forms(field_forms(), store, ttl=timedelta(hours=settings.forms.draft_hours))
+    router = Router(uow, clock, translator, settings.language, forms=forms)
     return App(settings, engine, uow, clock, router)

@@ -13,7 +13,7 @@ from tomllib import TOMLDecodeError
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -41,6 +41,17 @@ class WeComSettings(BaseModel):
     api_base: str = "https://qyapi.weixin.qq.com"
 
 
+class FormSettings(BaseModel):
+    draft_hours: float = Field(default=24, gt=0)  # an unfinished form is dropped after this
+
+
+class PhotoSettings(BaseModel):
+    max_megapixels: float = Field(default=100, gt=0)  # larger images are refused undecoded
+    max_megabytes: float = Field(default=40, gt=0)
+    long_edge: int = Field(default=2560, ge=320)  # the normalised copy
+    thumb_edge: int = Field(default=320, ge=64)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FIELDBOT_", env_nested_delimiter="__",
                                       extra="forbid")
@@ -51,6 +62,8 @@ class Settings(BaseSettings):
     language: Language = "zh-CN"
     telegram: TelegramSettings = TelegramSettings()
     wecom: WeComSettings = WeComSettings()
+    forms: FormSettings = FormSettings()
+    photos: PhotoSettings = PhotoSettings()
 
     @field_validator("timezone")
     @classmethod
@@ -69,6 +82,10 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def photo_dir(self) -> Path:
+        return self.data_dir / "photos"
 
     @classmethod
     def settings_customise_sources(

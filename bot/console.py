@@ -1,8 +1,8 @@
 """The console transport: a chat in the terminal on the same core as every other channel.
 
-Buttons are numbered options (type the number), photos are file paths, a location is typed as
-`位置: 32.68,109.02` (or `location: …`). Reading and writing are injected so a test can drive it
-through stdin/stdout of the real process.
+Buttons are numbered options (type the number), photos are file paths (several on one line
+are an album), a location is typed as `位置: 32.68,109.02` (or `location: …`). Reading and
+writing are injected so a test can drive it through stdin/stdout of the real process.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import mimetypes
 import re
+import shlex
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -85,12 +86,9 @@ class ConsoleChat:
         if found := LOCATION.match(line):
             return Incoming(CHANNEL, self._chat_id, self._user_id, EventKind.LOCATION, text=line,
                             location=Location(float(found[1]), float(found[2])))
-        path = Path(line.strip("'\"")).expanduser()
-        if path.suffix.lower() in IMAGE_SUFFIXES and path.is_file():
-            attachment = Attachment(path=path.resolve(), filename=path.name,
-                                    mime_type=mimetypes.guess_type(path.name)[0])
+        if attachments := _images(line):
             return Incoming(CHANNEL, self._chat_id, self._user_id, EventKind.PHOTO,
-                            attachments=(attachment,))
+                            attachments=attachments)
         return Incoming.from_text(CHANNEL, self._chat_id, self._user_id, line)
 
     def render(self, message: Outgoing) -> None:
@@ -114,3 +112,15 @@ class ConsoleChat:
         path = self._files / f"{stamp}-{Path(name).name}"
         path.write_bytes(content)
         return path
+
+
+def _images(line: str) -> tuple[Attachment, ...]:
+    """Image paths on one line, sent together like an album; () unless every word is one."""
+    try:
+        paths = [Path(word).expanduser() for word in shlex.split(line)]
+    except ValueError:  # unbalanced quotes: not a list of paths
+        return ()
+    if not paths or not all(p.suffix.lower() in IMAGE_SUFFIXES and p.is_file() for p in paths):
+        return ()
+    return tuple(Attachment(path=p.resolve(), filename=p.name,
+                            mime_type=mimetypes.guess_type(p.name)[0]) for p in paths)

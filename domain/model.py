@@ -187,6 +187,8 @@ class ProblemView:
     level: int
     deadline: date
     created_at: datetime
+    reporter_id: int | None = None
+    assignee_unit_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

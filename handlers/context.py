@@ -35,6 +35,8 @@ class Context:
     uow: Callable[[], UnitOfWork]
     clock: Clock
     t: Texts
+    texts_for: Callable[[str | None], Texts]
+    """The catalogue in another person's language, for messages written to the outbox."""
 
     @property
     def today(self) -> date:

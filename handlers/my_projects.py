@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 from domain.events import Outgoing
-from domain.scope import project_scope
 from handlers.cards import project_line
 from handlers.context import Context
+from handlers.projects import own_projects
 
 MAX_LINES = 20
 
 
 async def my_projects(ctx: Context) -> list[Outgoing]:
-    year = ctx.today.year
     async with ctx.uow() as uow:
-        projects = await uow.projects.of_liaison(ctx.person.id, year)
-        known = {p.id for p in projects}
-        projects += [p for p in await uow.projects.led_by(ctx.person.id, year)
-                     if p.id not in known]
-        if not projects:
-            scope = project_scope(ctx.person, await uow.places.regions())
-            projects = await uow.projects.visible(scope, year)
+        projects = await own_projects(ctx, uow)
         reports = await uow.reports.latest([p.id for p in projects[:MAX_LINES]])
     if not projects:
         return [Outgoing(text=ctx.t("my.none"))]

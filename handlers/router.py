@@ -1,15 +1,22 @@
-"""The one entry for every event from every channel: who is it, and which handler answers."""
+"""The one entry for every event from every channel: who is it, and which handler answers.
+
+Events from one chat are handled one at a time, in order, so two quick messages never race
+for the same draft; different chats run concurrently.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import replace
 
 from domain.clock import Clock
 from domain.events import EventKind, Incoming, Outgoing
 from handlers import help as help_
 from handlers.context import Context, Handler, Texts
+from handlers.forms.engine import Forms
 from handlers.my_projects import my_projects
 from handlers.status import status
 from storage.uow import UnitOfWork
@@ -24,15 +31,46 @@ COMMANDS: Mapping[str, Handler] = {
 }
 
 
+class ChatLocks:
+    """One lock per chat, dropped when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: tuple[str, str]) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+
 class Router:
     def __init__(self, uow: Callable[[], UnitOfWork], clock: Clock,
-                 texts: Callable[[str | None], Texts], default_language: str) -> None:
+                 texts: Callable[[str | None], Texts], default_language: str, *,
+                 forms: Forms | None = None) -> None:
         self._uow = uow
         self._clock = clock
         self._texts = texts
         self._default_language = default_language
+        self._forms = forms or Forms({})
+        self.locks = ChatLocks()
 
     async def handle(self, event: Incoming) -> list[Outgoing]:
+        async with self.locks.hold((event.channel, event.chat_id)):
+            return await self._handle(event)
+
+    async def _handle(self, event: Incoming) -> list[Outgoing]:
         async with self._uow() as uow:
             person = await uow.people.by_identity(event.channel, event.user_id)
         if person is None:
@@ -42,8 +80,13 @@ class Router:
             return [Outgoing(text=self._texts(language)("access.unknown"))]
         event = _button_as_command(event)
         ctx = Context(person, event, self._uow, self._clock,
-                      self._texts(person.language or self._default_language))
-        return await self._handler_for(event)(ctx)
+                      self._texts(person.language or self._default_language), self._texts)
+        answered = await self._forms.handle(ctx)
+        if answered is not None and (event.kind is not EventKind.COMMAND
+                                     or event.command not in COMMANDS):
+            return answered
+        replies = await self._handler_for(event)(ctx)
+        return (answered or []) + replies + await self._forms.reminder(ctx)
 
     def _handler_for(self, event: Incoming) -> Handler:
         if event.kind is EventKind.COMMAND:

@@ -423,7 +423,9 @@ class FormDraft(Base):
     chat_id: Mapped[str] = mapped_column(String(64))
     form: Mapped[str] = mapped_column(String(32))
     step: Mapped[str] = mapped_column(String(48))
+    token: Mapped[str] = mapped_column(String(16))  # in button data: a stale button is refused
     answers: Mapped[dict[str, Any]]
+    context: Mapped[dict[str, Any]]  # the project, earlier values, a pending confirmation
     started_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     expires_at: Mapped[datetime]

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.repositories.audit import AuditRepository
 from storage.repositories.counters import CountersRepository
+from storage.repositories.drafts import DraftsRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.people import PeopleRepository
 from storage.repositories.photos import PhotosRepository
@@ -32,6 +33,7 @@ class UnitOfWork:
     outbox: OutboxRepository
     audit: AuditRepository
     counters: CountersRepository
+    drafts: DraftsRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -52,6 +54,7 @@ class UnitOfWork:
         self.outbox = OutboxRepository(session)
         self.audit = AuditRepository(session)
         self.counters = CountersRepository(session)
+        self.drafts = DraftsRepository(session)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,

@@ -47,6 +47,14 @@ class PeopleRepository:
         row = await self._session.scalar(self._people().where(m.Person.id == person_id))
         return to_person(row) if row else None
 
+    async def of_unit(self, unit_id: int) -> list[Person]:
+        """The active people holding the unit role for `unit_id` (who a unit's mail goes to)."""
+        rows = await self._session.scalars(
+            self._people().join(m.RoleGrant, m.RoleGrant.person_id == m.Person.id)
+            .where(m.RoleGrant.kind == RoleKind.UNIT, m.RoleGrant.unit_id == unit_id,
+                   m.Person.active.is_(True)).order_by(m.Person.id).distinct())
+        return [to_person(r) for r in rows]
+
     async def find(self, text: str) -> list[Person]:
         """People whose key equals `text` or whose name contains it, exact matches first."""
         needle = text.strip()

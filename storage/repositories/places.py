@@ -41,3 +41,7 @@ class PlacesRepository:
     async def units(self) -> list[Unit]:
         rows = await self._session.scalars(select(m.Unit).order_by(m.Unit.id))
         return [to_unit(r) for r in rows]
+
+    async def unit(self, unit_id: int) -> Unit | None:
+        row = await self._session.get(m.Unit, unit_id)
+        return to_unit(row) if row else None

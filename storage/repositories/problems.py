@@ -4,11 +4,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.model import ProblemCategory, ProblemState, ProblemView
 from storage import models as m
+from storage.repositories.attachments import AttachedPhoto, attach
 from storage.repositories.audit import AuditRepository
 from storage.repositories.counters import CountersRepository
 
@@ -26,6 +27,17 @@ class NewProblem:
     deadline: date
     report_id: int | None = None
     visit_id: int | None = None
+    photos: Sequence[AttachedPhoto] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemUpdate:
+    problem_id: int
+    actor_id: int
+    kind: str  # progress, resolved
+    to_state: ProblemState
+    note: str
+    photos: Sequence[AttachedPhoto] = ()
 
 
 def problem_number(year: int, seq: int) -> str:
@@ -34,7 +46,8 @@ def problem_number(year: int, seq: int) -> str:
 
 def to_view(row: m.Problem) -> ProblemView:
     return ProblemView(row.id, row.number, row.project_id, row.category, row.description,
-                       row.urgent, row.state, row.level, row.deadline, row.created_at)
+                       row.urgent, row.state, row.level, row.deadline, row.created_at,
+                       reporter_id=row.reporter_id, assignee_unit_id=row.assignee_unit_id)
 
 
 class ProblemsRepository:
@@ -55,6 +68,7 @@ class ProblemsRepository:
             created_at=now)
         self._session.add(row)
         await self._session.flush()
+        await attach(self._session, new.photos, problem_id=row.id)
         self._session.add(m.ProblemEvent(problem_id=row.id, kind="created",
                                          actor_id=new.reporter_id, from_state=None,
                                          to_state=state, level=1, created_at=now))
@@ -75,3 +89,48 @@ class ProblemsRepository:
     async def by_number(self, number: str) -> ProblemView | None:
         row = await self._session.scalar(select(m.Problem).where(m.Problem.number == number))
         return to_view(row) if row else None
+
+    async def assigned_to(self, unit_ids: Sequence[int]) -> list[ProblemView]:
+        """Open problems a unit has to work on, oldest first."""
+        if not unit_ids:
+            return []
+        rows = await self._session.scalars(
+            select(m.Problem).where(m.Problem.assignee_unit_id.in_(list(unit_ids)),
+                                    m.Problem.state.in_(OPEN_STATES))
+            .order_by(m.Problem.created_at))
+        return [to_view(r) for r in rows]
+
+    async def link_report(self, problem_ids: Sequence[int], report_id: int) -> None:
+        """Problems filed from inside a daily report point at it once the report is saved."""
+        if problem_ids:
+            await self._session.execute(
+                update(m.Problem).where(m.Problem.id.in_(list(problem_ids)))
+                .values(report_id=report_id))
+
+    async def record_update(self, update_: ProblemUpdate,
+                            now: datetime) -> tuple[ProblemView, int]:
+        """The unit's progress or resolution: a problem event, the new state, the audit entry."""
+        row = await self._session.scalar(
+            select(m.Problem).where(m.Problem.id == update_.problem_id).with_for_update())
+        if row is None:
+            raise LookupError(update_.problem_id)
+        before = row.state
+        row.state = update_.to_state
+        if update_.to_state is ProblemState.RESOLVED:
+            row.resolved_at = now
+        event = m.ProblemEvent(problem_id=row.id, kind=update_.kind, actor_id=update_.actor_id,
+                               from_state=before, to_state=update_.to_state, level=row.level,
+                               note=update_.note, created_at=now)
+        self._session.add(event)
+        await self._session.flush()
+        await attach(self._session, update_.photos, problem_event_id=event.id)
+        await self._audit.record(now, update_.actor_id, "problem", row.id, action=update_.kind,
+                                 before={"state": before.value},
+                                 after={"state": update_.to_state.value, "note": update_.note})
+        return to_view(row), event.id
+
+    async def events(self, problem_id: int) -> list[tuple[str, ProblemState | None, str]]:
+        rows = await self._session.execute(
+            select(m.ProblemEvent.kind, m.ProblemEvent.to_state, m.ProblemEvent.note)
+            .where(m.ProblemEvent.problem_id == problem_id).order_by(m.ProblemEvent.id))
+        return [(k, s, n) for k, s, n in rows]

@@ -14,6 +14,19 @@ from storage import models as m
 
 
 @dataclass(frozen=True, slots=True)
+class ProjectSite:
+    id: int
+    code: str
+    name: str
+    region_id: int
+    unit_id: int
+    lead_leader_id: int | None
+    lat: float | None
+    lon: float | None
+    radius_m: int
+
+
+@dataclass(frozen=True, slots=True)
 class NewProject:
     code: str
     name: str
@@ -79,6 +92,14 @@ class ProjectsRepository:
     async def set_light(self, project_id: int, light: Light) -> None:
         await self._session.execute(
             update(m.Project).where(m.Project.id == project_id).values(light=light))
+
+    async def site(self, project_id: int) -> ProjectSite | None:
+        """Who answers for a project and where it is: what forms and notifications need."""
+        row = await self._session.get(m.Project, project_id)
+        if row is None:
+            return None
+        return ProjectSite(row.id, row.code, row.name, row.region_id, row.unit_id,
+                           row.lead_leader_id, row.lat, row.lon, row.radius_m)
 
     async def count(self) -> int:
         return int(await self._session.scalar(select(func.count()).select_from(m.Project)) or 0)

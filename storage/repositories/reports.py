@@ -6,11 +6,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.model import ReportView, SiteStatus
 from storage import models as m
+from storage.repositories.attachments import AttachedPhoto, attach
 from storage.repositories.audit import AuditRepository
 
 
@@ -27,7 +28,7 @@ class ReportInput:
     stop_reason: str | None = None
     lat: float | None = None
     lon: float | None = None
-    photo_ids: Sequence[int] = ()
+    photos: Sequence[AttachedPhoto] = ()
 
 
 def _snapshot(report: ReportInput) -> dict[str, Any]:
@@ -36,7 +37,7 @@ def _snapshot(report: ReportInput) -> dict[str, Any]:
     data["site_status"] = report.site_status.value
     data["progress_pct"] = str(report.progress_pct)
     data["ytd_investment"] = None if report.ytd_investment is None else str(report.ytd_investment)
-    data["photo_ids"] = list(report.photo_ids)
+    data["photos"] = [{"id": p.photo_id, "flags": list(p.flags)} for p in report.photos]
     return data
 
 
@@ -77,8 +78,7 @@ class ReportsRepository:
         self._session.add(m.ReportVersion(report_id=row.id, version=row.version,
                                           reporter_id=report.reporter_id, data=after,
                                           created_at=now))
-        self._session.add_all([m.PhotoAttachment(photo_id=pid, report_id=row.id, position=i)
-                               for i, pid in enumerate(report.photo_ids)])
+        await attach(self._session, report.photos, report_id=row.id)
         await self._audit.record(now, report.reporter_id, "daily_report", row.id,
                                  action="create" if before is None else "amend",
                                  before=before, after=after)
@@ -102,12 +102,20 @@ class ReportsRepository:
         newest = (select(m.DailyReport.project_id, func.max(m.DailyReport.report_date).label("d"))
                   .where(m.DailyReport.project_id.in_(list(project_ids)))
                   .group_by(m.DailyReport.project_id).subquery())
+        return await self._views(
+            select(m.DailyReport).join(newest, (newest.c.project_id == m.DailyReport.project_id)
+                                       & (newest.c.d == m.DailyReport.report_date)))
+
+    async def _on_day(self, project_ids: Sequence[int], day: date) -> dict[int, ReportView]:
+        return await self._views(
+            select(m.DailyReport).where(m.DailyReport.project_id.in_(list(project_ids)),
+                                        m.DailyReport.report_date == day))
+
+    async def _views(self, reports: Select[m.DailyReport]) -> dict[int, ReportView]:
         photos = (select(func.count()).where(m.PhotoAttachment.report_id == m.DailyReport.id)
                   .correlate(m.DailyReport).scalar_subquery())
         rows = await self._session.execute(
-            select(m.DailyReport, m.Person.name, photos)
-            .join(newest, (newest.c.project_id == m.DailyReport.project_id)
-                  & (newest.c.d == m.DailyReport.report_date))
+            reports.add_columns(m.Person.name, photos)
             .join(m.Person, m.Person.id == m.DailyReport.reporter_id))
         return {r.project_id: ReportView(
             project_id=r.project_id, report_date=r.report_date, version=r.version,
@@ -115,6 +123,15 @@ class ReportsRepository:
             progress_pct=r.progress_pct, work_done=r.work_done, workers=r.workers,
             ytd_investment=r.ytd_investment, photo_count=int(count), submitted_at=r.updated_at)
             for r, name, count in rows}
+
+    async def last_before(self, project_id: int, day: date) -> ReportView | None:
+        """The newest report on or before `day` (today's, if there is one)."""
+        newest = await self._session.scalar(
+            select(func.max(m.DailyReport.report_date))
+            .where(m.DailyReport.project_id == project_id, m.DailyReport.report_date <= day))
+        if newest is None:
+            return None
+        return (await self._on_day([project_id], newest)).get(project_id)
 
     async def count(self) -> int:
         return int(await self._session.scalar(select(func.count()).select_from(m.DailyReport))

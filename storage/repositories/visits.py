@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.model import VisitView
 from storage import models as m
+from storage.repositories.attachments import AttachedPhoto, attach
 
 
 class VisitsRepository:
@@ -18,12 +19,13 @@ class VisitsRepository:
 
     async def add(self, project_id: int, leader_id: int, visit_date: date, notes: str,
                   now: datetime, *, met: str = "", problems_raised: str = "",
-                  solved_on_spot: str = "") -> int:
+                  solved_on_spot: str = "", photos: Sequence[AttachedPhoto] = ()) -> int:
         row = m.Visit(project_id=project_id, leader_id=leader_id, visit_date=visit_date, met=met,
                       notes=notes, problems_raised=problems_raised,
                       solved_on_spot=solved_on_spot, created_at=now)
         self._session.add(row)
         await self._session.flush()
+        await attach(self._session, photos, visit_id=row.id)
         return row.id
 
     async def latest(self, project_ids: Sequence[int]) -> dict[int, VisitView]:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from sqlalchemy.engine import URL
 
 from tests.conftest import backends, create_postgres_database, drop_postgres_database
@@ -126,3 +127,24 @@ def test_reset_is_only_for_sqlite_in_the_data_folder(env: dict[str, str]) -> Non
     assert run(["demo", "--no-chat"], env).returncode == 0
     result = run(["demo", "--reset", "--no-chat"], env)
     assert result.returncode == 0 and "已创建示例县" in result.stdout
+
+
+def test_a_daily_report_survives_a_restart_of_the_bot(env: dict[str, str],
+                                                      tmp_path: Path) -> None:
+    photo = tmp_path / "site.jpg"
+    Image.new("RGB", (640, 480), (90, 120, 60)).save(photo, "JPEG")
+    first = run(["demo"], env, "/report\n1\n2\n/quit\n")
+    assert first.returncode == 0, first.stderr
+    assert "请选择项目" in first.stdout and "形象进度" in first.stdout
+
+    # the bot stopped mid-form; started again, the form goes on at the same question
+    session = "\n".join(["/help", "100", "今日浇筑二层楼板", "80", "跳过", str(photo), "完成",
+                         "跳过", "否", "确认", "/quit"]) + "\n"
+    second = run(["chat", "--as", "liaison_wang"], env, session)
+    out = second.stdout
+    assert second.returncode == 0, second.stderr
+    assert out.index("/report —— 填报今日日报") < out.index("形象进度")
+    assert "收到 1 张照片" in out
+    assert "· 形象进度：100%" in out and "· 施工人数：80" in out
+    assert "日报已提交" in out
+    assert "Traceback" not in second.stderr

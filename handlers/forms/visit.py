@@ -1,0 +1,63 @@
+"""`/visit`: a lead leader's visit to a project (每周必访) — when, whom they met, what was
+raised and what was solved on the spot, with photos."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from domain.events import Outgoing
+from domain.model import RoleKind
+from handlers.context import Context
+from handlers.forms.problem import attached
+from handlers.forms.projects import PROJECT, load_site, new_state, project_choices
+from handlers.forms.questions import Choice, Kind, Question
+from handlers.forms.spec import FormSpec, Refusal, State, Submitted
+from handlers.projects import own_projects
+from storage.uow import UnitOfWork
+
+
+class VisitForm(FormSpec):
+    name = "visit"
+    questions = (
+        PROJECT,
+        Question("visit_date", Kind.DATE),
+        Question("met", Kind.TEXT, min_length=2, max_length=1000),
+        Question("raised", Kind.TEXT, required=False, max_length=1000),
+        Question("solved", Kind.TEXT, required=False, max_length=1000),
+        Question("photos", Kind.PHOTOS, min_photos=0, max_photos=9),
+    )
+
+    async def begin(self, ctx: Context, uow: UnitOfWork, args: str,
+                    preset: Mapping[str, Any]) -> State:
+        if not ctx.person.has_role(RoleKind.LEADER):
+            raise Refusal("visit.leaders_only")
+        projects = await own_projects(ctx, uow)
+        if not projects:
+            raise Refusal("report.no_projects")
+        return new_state(self.name, ctx, projects, args, preset)
+
+    async def choices(self, ctx: Context, uow: UnitOfWork, question: Question,
+                      state: State) -> tuple[Choice, ...]:
+        return project_choices(state) if question.key == "project" else question.choices
+
+    async def answered(self, ctx: Context, uow: UnitOfWork, question: Question,
+                       state: State) -> None:
+        if question.key == "project":
+            await load_site(uow, state)
+
+    async def submit(self, ctx: Context, uow: UnitOfWork, state: State) -> Submitted:
+        a = state.answers
+        now = ctx.clock.now()
+        visit_date = date.fromisoformat(a["visit_date"])
+        visit_id = await uow.visits.add(
+            int(a["project"]), ctx.person.id, visit_date, a["met"], now,
+            problems_raised=a.get("raised") or "", solved_on_spot=a.get("solved") or "",
+            photos=attached(a))
+        await uow.audit.record(now, ctx.person.id, "visit", visit_id, action="create",
+                               before=None, after={"project_id": int(a["project"]),
+                                                   "visit_date": a["visit_date"]})
+        return Submitted([Outgoing(text=ctx.t(
+            "visit.saved", project=state.context["project_name"],
+            date=ctx.t.short_date(visit_date)))], {"visit_id": visit_id})

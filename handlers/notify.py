@@ -1,0 +1,38 @@
+"""Messages to other people, written to the outbox in the transaction of the change itself.
+
+Each is rendered in its recipient's language now; a channel's sender delivers it later (and
+only once: the outbox is unique by kind, period, recipient and subject).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from domain.model import Person
+from handlers.context import Context, Texts
+from storage.uow import UnitOfWork
+
+
+async def notify(ctx: Context, uow: UnitOfWork, recipients: Iterable[Person], *, kind: str,
+                 period: str, subject: str, render: Callable[[Texts], str]) -> int:
+    """Queue one message per recipient (the sender excluded); returns how many were new."""
+    queued = 0
+    seen: set[int] = set()
+    for person in recipients:
+        if person.id == ctx.person.id or person.id in seen:
+            continue
+        seen.add(person.id)
+        text = render(ctx.texts_for(person.language))
+        queued += await uow.outbox.enqueue(
+            kind=kind, period=period, recipient=f"person:{person.id}", subject=subject,
+            payload={"person_id": person.id, "text": text}, now=ctx.clock.now())
+    return queued
+
+
+async def unit_and_leader(uow: UnitOfWork, unit_id: int | None,
+                          leader_id: int | None) -> list[Person]:
+    """Who hears of a problem: the responsible unit's people and the project's lead leader."""
+    people = await uow.people.of_unit(unit_id) if unit_id is not None else []
+    if leader_id is not None and (leader := await uow.people.get(leader_id)) is not None:
+        people.append(leader)
+    return people
