@@ -1,6 +1,7 @@
 """The console transport: a chat in the terminal on the same core as every other channel.
 
-Buttons are numbered options (type the number), photos are file paths (several on one line
+Buttons are numbered options (type the number; lettered when a typed answer such as a number
+is expected, so "2" stays the answer 2), photos are file paths (several on one line
 are an album), a location is typed as `位置: 32.68,109.02` (or `location: …`). Reading and
 writing are injected so a test can drive it through stdin/stdout of the real process.
 """
@@ -22,6 +23,7 @@ from domain.events import Attachment, Button, EventKind, Incoming, Location, Out
 
 CHANNEL = "console"
 QUIT = frozenset({"/quit", "/exit", "/q"})
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".heic", ".gif", ".bmp", ".tif",
                             ".tiff"})
 LOCATION = re.compile(
@@ -57,6 +59,7 @@ class ConsoleChat:
         self._read_line = read_line
         self._write = write
         self._buttons: list[Button] = []
+        self._letters = False
 
     async def run(self) -> None:
         while (line := await self._read_line()) is not None:
@@ -70,19 +73,28 @@ class ConsoleChat:
                 continue
             replies = await self._handle(event)
             self._buttons = []
+            self._letters = any(message.expects_text for message in replies)
             for message in replies:
                 self.render(message)
         self._write(self._t("console.bye"))
 
+    def _key(self, index: int) -> str:
+        return LETTERS[index] if self._letters else str(index + 1)
+
+    def _pressed(self, line: str) -> int | None:
+        """The index of the button a typed key names: a number, or a letter while a typed
+        answer is expected (then "2" is the answer 2, not the second button)."""
+        keys = [self._key(i) for i in range(len(self._buttons))]
+        return keys.index(line.lower()) if line.lower() in keys else None
+
     def to_event(self, line: str) -> Incoming | None:
-        if line.isdigit() and self._buttons:
-            number = int(line)
-            if not 1 <= number <= len(self._buttons):
-                self._write(self._t("console.not_a_choice", number=number,
-                                    count=len(self._buttons)))
-                return None
+        if (index := self._pressed(line)) is not None:
             return Incoming(CHANNEL, self._chat_id, self._user_id, EventKind.BUTTON, text=line,
-                            button_data=self._buttons[number - 1].data)
+                            button_data=self._buttons[index].data)
+        if line.isdigit() and self._buttons and not self._letters:
+            self._write(self._t("console.not_a_choice", number=int(line),
+                                count=len(self._buttons)))
+            return None
         if found := LOCATION.match(line):
             return Incoming(CHANNEL, self._chat_id, self._user_id, EventKind.LOCATION, text=line,
                             location=Location(float(found[1]), float(found[2])))
@@ -102,8 +114,8 @@ class ConsoleChat:
                                                                      message.document)))
         for row in message.buttons:
             for button in row:
+                self._write(f"  [{self._key(len(self._buttons))}] {button.label}")
                 self._buttons.append(button)
-                self._write(f"  [{len(self._buttons)}] {button.label}")
         self._write("")
 
     def _save(self, name: str, content: bytes) -> Path:

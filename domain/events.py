@@ -80,3 +80,6 @@ class Outgoing:
     image_name: str = "image.png"
     document: bytes | None = None
     document_name: str = "document.xlsx"
+    expects_text: bool = False
+    """A typed answer (a number, a text, a date) is expected even though buttons are shown:
+    a channel that numbers its buttons must not read a typed "2" as the second button."""

@@ -170,34 +170,30 @@ class PhotoStore:
         data = self._read(source)
         with self._open(data) as image:
             mime_type, extension = _FORMATS[str(image.format)]
-            # Hashed and written aside while this thread decodes; put in place only once the
-            # whole photo has decoded.
+            # Hashed and written aside while this thread decodes. It is put in place last, so
+            # that a stored original always has its copies.
             staged = self._helpers.submit(self._stage_original, data, extension)
             try:
                 decoded = self._decode(image)
             except BaseException:
-                pass
+                _discard(staged)
                 raise
-        # The decoded image is closed (its memory freed) before the strips are joined.
-        normalised = _upright(_stack(decoded.strips), decoded.exif.orientation)
         sha256, original_path, temporary = staged.result()
         shard = f"{sha256[:2]}/{sha256}"
-        photo = ProcessedPhoto(
-            sha256=sha256, original_path=original_path,
-            normalised_path=f"normalised/{shard}.jpg", thumbnail_path=f"thumbnails/{shard}.jpg",
-            mime_type=mime_type, width=normalised.width, height=normalised.height,
+        normalised_path, thumbnail_path = f"normalised/{shard}.jpg", f"thumbnails/{shard}.jpg"
+        try:
+            width, height = self._store_copies(decoded, normalised_path, thumbnail_path)
+        except BaseException:
+            _forget(temporary)
+            raise
+        new = temporary is not None and self._publish(temporary, original_path)
+        logger.info("photo %s %s: %s, %s bytes, normalised to %sx%s", sha256[:12],
+                    "stored" if new else "already stored", mime_type, len(data), width, height)
+        return ProcessedPhoto(
+            sha256=sha256, original_path=original_path, normalised_path=normalised_path,
+            thumbnail_path=thumbnail_path, mime_type=mime_type, width=width, height=height,
             size_bytes=len(data), taken_at=decoded.exif.taken_at, lat=decoded.exif.lat,
             lon=decoded.exif.lon)
-        thumbnail = self._helpers.submit(self._store_thumbnail, normalised, decoded.icc_profile,
-                                         photo.thumbnail_path)
-        self._write_once(photo.normalised_path,
-                         _jpeg(normalised, _NORMALISED_QUALITY, decoded.icc_profile))
-        new = temporary is not None and self._publish(temporary, original_path)
-        thumbnail.result()
-        logger.info("photo %s %s: %s, %s bytes, normalised to %sx%s", sha256[:12],
-                    "stored" if new else "already stored", mime_type, len(data), photo.width,
-                    photo.height)
-        return photo
 
     def _read(self, source: Path) -> bytes:
         size = source.stat().st_size
@@ -245,6 +241,20 @@ class PhotoStore:
         if self.path(relative).exists():
             return sha256, relative, None
         return sha256, relative, self._write_temporary(data)
+
+    def _store_copies(self, decoded: _Decoded, normalised_path: str,
+                      thumbnail_path: str) -> tuple[int, int]:
+        """The normalised copy and its thumbnail, encoded side by side; the normalised size.
+
+        Called once the decoded image is closed, so its memory is free before the strips join.
+        """
+        normalised = _upright(_stack(decoded.strips), decoded.exif.orientation)
+        thumbnail = self._helpers.submit(self._store_thumbnail, normalised, decoded.icc_profile,
+                                         thumbnail_path)
+        self._write_once(normalised_path,
+                         _jpeg(normalised, _NORMALISED_QUALITY, decoded.icc_profile))
+        thumbnail.result()
+        return normalised.size
 
     def _store_thumbnail(self, normalised: Image.Image, icc_profile: bytes | None,
                          relative: str) -> None:
@@ -296,6 +306,10 @@ def _discard(staged: Future[tuple[str, str, Path | None]]) -> None:
         temporary = staged.result()[2]
     except OSError:
         return  # writing it failed too; the refusal is what the caller needs to hear
+    _forget(temporary)
+
+
+def _forget(temporary: Path | None) -> None:
     if temporary is not None:
         temporary.unlink(missing_ok=True)
 

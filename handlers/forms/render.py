@@ -14,6 +14,7 @@ from handlers.forms.questions import Invalid, Kind, Question, Unit
 from handlers.forms.spec import CONFIRM, FormSpec, State, Warning, applicable
 
 ROW = 2
+TYPED = frozenset({Kind.NUMBER, Kind.TEXT, Kind.DATE})
 SUMMARY_TEXT = 40
 
 
@@ -25,11 +26,11 @@ def data(state: State, value: str) -> str:
 def header(t: Texts, spec: FormSpec, state: State) -> str:
     keys = [q.key for q in applicable(spec, state) if q.key not in state.context.get("auto", [])]
     form = t(f"form.{state.form}")
-    project = str(spec.title_values(state).get("project") or "")
+    if project := str(spec.title_values(state).get("project") or ""):
+        form = t("form.title", form=form, project=project)
     if state.step == CONFIRM or state.step not in keys:
-        return t("form.header_summary", form=form, project=project)
-    return t("form.header", form=form, project=project, n=keys.index(state.step) + 1,
-             total=len(keys))
+        return t("form.header_summary", form=form)
+    return t("form.header", form=form, n=keys.index(state.step) + 1, total=len(keys))
 
 
 def _rows(buttons: Sequence[Button], width: int = ROW) -> tuple[tuple[Button, ...], ...]:
@@ -57,7 +58,8 @@ def question(t: Texts, spec: FormSpec, state: State, q: Question,
     elif q.kind is Kind.PHOTOS:
         have = len(state.answers.get(q.key) or [])
         needed = q.photos_needed(state.answers)
-        lines.append(t("form.photos_rule", min=needed, max=q.max_photos, have=have))
+        rule = "form.photos_rule" if needed else "form.photos_rule_optional"
+        lines.append(t(rule, min=needed, max=q.max_photos, have=have))
         wide.append(Button(t("form.button.done"), data(state, "~done")))
         if have:
             wide.append(Button(t("form.button.clear_photos"), data(state, "~clear")))
@@ -68,7 +70,8 @@ def question(t: Texts, spec: FormSpec, state: State, q: Question,
         wide.append(Button(t("form.button.skip"), data(state, "~skip")))
     lines.append(t("form.navigation"))
     width = 1 if q.key == "project" else ROW
-    return Outgoing(text="\n".join(lines), buttons=_rows(buttons, width) + _rows(wide))
+    return Outgoing(text="\n".join(lines), buttons=_rows(buttons, width) + _rows(wide),
+                    expects_text=q.kind in TYPED)
 
 
 def warning(t: Texts, state: State, found: Warning, shown: str) -> Outgoing:
