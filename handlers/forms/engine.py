@@ -279,7 +279,7 @@ class Forms:
                 raise Invalid("form.photos_unavailable")
             added = await take_photos(self._photos, turn.uow, question, state,
                                       ctx.event.attachments, person_id=ctx.person.id,
-                                      now=ctx.clock.now(), day=ctx.today)
+                                      now=ctx.clock.now())
             raise _Stay([render.photos_taken(ctx.t, state, question, added)])
         if pressed == CLEAR:
             state.answers.pop(question.key, None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -32,11 +32,11 @@ class PhotoIntake(Protocol):
     def process(self, source: Path) -> ProcessedPhoto: ...
 
 
-def photo_flags(photo: PhotoRecord, *, reused: bool, day: date,
+def photo_flags(photo: PhotoRecord, *, reused: bool, now: datetime,
                 site: list[float] | None) -> list[str]:
-    """What a reviewer should know: used before, taken long before the day, or off site."""
+    """What a reviewer should know: used before, taken over a day ago, or off site."""
     flags = ["reused"] if reused else []
-    if photo.taken_at is not None and photo.taken_at.date() < day - OLD_PHOTO:
+    if photo.taken_at is not None and photo.taken_at < now - OLD_PHOTO:
         flags.append("old")
     if site is not None and photo.lat is not None and photo.lon is not None:
         lat, lon, radius = site
@@ -46,8 +46,8 @@ def photo_flags(photo: PhotoRecord, *, reused: bool, day: date,
 
 
 async def take_photos(intake: PhotoIntake, uow: UnitOfWork, question: Question, state: State,
-                      attachments: tuple[Attachment, ...], *, person_id: int, now: datetime,
-                      day: date) -> list[dict[str, Any]]:
+                      attachments: tuple[Attachment, ...], *, person_id: int,
+                      now: datetime) -> list[dict[str, Any]]:
     """Store an album and add it to the draft's answer; `Invalid` leaves both untouched."""
     have: list[dict[str, Any]] = list(state.answers.get(question.key) or [])
     if len(have) + len(attachments) > question.max_photos:
@@ -70,6 +70,6 @@ async def take_photos(intake: PhotoIntake, uow: UnitOfWork, question: Question, 
         known.add(record.id)
         reused = await uow.photos.attachment_count(record.id) > 0
         added.append({"id": record.id, "flags": photo_flags(
-            record, reused=reused, day=day, site=state.context.get("site"))})
+            record, reused=reused, now=now, site=state.context.get("site"))})
     state.answers[question.key] = have + added
     return added

@@ -8,7 +8,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import select
+from PIL import ExifTags, Image
+from PIL.TiffImagePlugin import IFDRational
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.clock import FixedClock
@@ -307,3 +309,44 @@ async def test_two_quick_messages_from_one_chat_never_race(
     assert (draft["answers"]["progress"], draft["answers"]["work"], draft["step"]) == (
         "55", "基础浇筑", "workers")
     assert len(router.locks) == 0
+
+
+def exif_photo(path: Path, *, taken: str, lat: int, lon: int) -> Path:
+    exif = Image.Exif()
+    exif.get_ifd(ExifTags.IFD.Exif)[ExifTags.Base.DateTimeOriginal] = taken
+    exif.get_ifd(ExifTags.IFD.GPSInfo).update({
+        ExifTags.GPS.GPSLatitudeRef: "N",
+        ExifTags.GPS.GPSLatitude: (IFDRational(lat), IFDRational(0), IFDRational(0)),
+        ExifTags.GPS.GPSLongitudeRef: "E",
+        ExifTags.GPS.GPSLongitude: (IFDRational(lon), IFDRational(0), IFDRational(0))})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (640, 480), (10, 90, 30)).save(path, "JPEG", exif=exif)
+    return path
+
+
+async def test_old_far_and_reused_photos_are_flagged(
+        wang: Phone, engine: AsyncEngine, people: World, tmp_path: Path,
+        photos: list[Path]) -> None:
+    async with engine.begin() as conn:  # the site of 毛绒 is at 32.68 N, 109.03 E
+        await conn.execute(update(m.Project).where(m.Project.id == people.projects["HB-001"])
+                           .values(lat=32.68, lon=109.03, radius_m=1000))
+    elsewhere = exif_photo(tmp_path / "old.jpg", taken="2026:11:18 09:00:00", lat=30, lon=114)
+    on_site = exif_photo(tmp_path / "new.jpg", taken="2026:11:22 09:30:00", lat=33, lon=109)
+    await report_to_photos(wang)
+    reply = await wang.photos(elsewhere)
+    assert "拍摄时间早于一天前" in reply and "不在项目现场范围内" in reply
+    assert "早于一天前" not in await wang.photos(photos[0])
+    await wang.press("完成")
+    await wang.press("跳过")
+    assert "2 张（1 张有标注）" in await wang.press("否")
+    await wang.press("确认提交")
+
+    await wang.say("/problem 毛绒")
+    await wang.press("用地")
+    await wang.say("临时用地手续未批复")
+    assert "以前已经用过" in await wang.photos(photos[0])
+    assert "以前已经用过" not in await wang.photos(on_site)  # 35 km away, but never used
+    async with engine.connect() as conn:
+        flags = list(await conn.scalars(select(m.PhotoAttachment.flags)
+                                        .order_by(m.PhotoAttachment.id)))
+    assert flags == ["old,far", ""]

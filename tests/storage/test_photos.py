@@ -139,6 +139,14 @@ def test_a_phone_photo_is_stored_original_normalised_and_thumbnail(
         assert (thumbnail.format, thumbnail.size) == ("JPEG", (320, 240))
 
 
+def test_a_48_megapixel_photo_is_decoded_scaled_down(store: PhotoStore, inbox: Path) -> None:
+    photo = store.process(sent(inbox, encoded(marked((8000, 6000)))))
+    assert (photo.width, photo.height) == (2560, 1920)
+    normalised = store.path(photo.normalised_path)
+    assert close_to(pixel(normalised, (20, 20)), (220, 20, 20))
+    assert close_to(pixel(normalised, (2540, 1900)), (128, 128, 128))
+
+
 def test_a_small_photo_is_not_enlarged(store: PhotoStore, inbox: Path) -> None:
     photo = store.process(sent(inbox, encoded(marked((200, 150)))))
     assert (photo.width, photo.height) == (200, 150)
@@ -251,6 +259,8 @@ def palette_with_transparency() -> bytes:
     (encoded(Image.new("1", (20, 10), 1), "PNG"), "image/png", (255, 255, 255), None),
     (encoded(Image.new("CMYK", (20, 10), (0, 255, 255, 0))), "image/jpeg", (255, 0, 0), None),
     (encoded(Image.new("L", (20, 10), 90)), "image/jpeg", (90, 90, 90), None),
+    (encoded(Image.new("RGB", (20, 10), (200, 30, 30)), "MPO", save_all=True,
+             append_images=[Image.new("RGB", (20, 10))]), "image/jpeg", (200, 30, 30), None),
     (encoded(Image.new("RGB", (20, 10), (200, 30, 30)), "WEBP", lossless=True), "image/webp",
      (200, 30, 30), None),
     (encoded(Image.new("RGB", (20, 10), (200, 30, 30)), "GIF"), "image/gif", (200, 30, 30), None),
@@ -258,7 +268,7 @@ def palette_with_transparency() -> bytes:
     (encoded(Image.new("RGB", (20, 10), (200, 30, 30)), "TIFF"), "image/tiff", (200, 30, 30),
      None),
 ], ids=["grey-16-bit", "rgb-16-bit", "palette-transparent", "grey-alpha", "bilevel", "cmyk",
-        "grey-jpeg", "webp", "gif", "bmp", "tiff"])
+        "grey-jpeg", "multi-picture-jpeg", "webp", "gif", "bmp", "tiff"])
 def test_every_mode_becomes_an_rgb_jpeg(store: PhotoStore, inbox: Path, data: bytes,
                                         mime_type: str, left: RGB, right: RGB | None) -> None:
     photo = store.process(sent(inbox, data, "picture"))
