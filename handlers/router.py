@@ -68,7 +68,14 @@ class Router:
 
     async def handle(self, event: Incoming) -> list[Outgoing]:
         async with self.locks.hold((event.channel, event.chat_id)):
-            return await self._handle(event)
+            try:
+                return await self._handle(event)
+            except Exception:
+                # Every change is one transaction, rolled back here: nothing half-written, the
+                # draft as it was before this message. The person may simply try again.
+                logger.exception("event from %s user %s failed", event.channel, event.user_id)
+                language = event.language_hint or self._default_language
+                return [Outgoing(text=self._texts(language)("error.internal"))]
 
     async def _handle(self, event: Incoming) -> list[Outgoing]:
         async with self._uow() as uow:

@@ -13,12 +13,19 @@ from PIL.TiffImagePlugin import IFDRational
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.i18n import translator
 from domain.clock import FixedClock
 from domain.model import ProblemState, ReportView, SiteStatus
+from handlers.context import Context
+from handlers.forms import field_forms
+from handlers.forms.daily_report import DailyReport
+from handlers.forms.engine import Forms
+from handlers.forms.spec import State, Submitted
 from handlers.router import Router
 from storage import models as m
+from storage.photos import PhotoStore
 from storage.repositories.reports import ReportInput
-from storage.uow import UnitOfWorkFactory
+from storage.uow import UnitOfWork, UnitOfWorkFactory
 from tests.handlers.phone import Phone, draft_of, make_router, report_to_photos, row_counts
 from tests.world import World
 
@@ -350,3 +357,31 @@ async def test_old_far_and_reused_photos_are_flagged(
         flags = list(await conn.scalars(select(m.PhotoAttachment.flags)
                                         .order_by(m.PhotoAttachment.id)))
     assert flags == ["old,far", ""]
+
+
+class CrashingReport(DailyReport):
+    """The daily report on a bot that dies while submitting (a lost connection, a kill)."""
+
+    async def submit(self, ctx: Context, uow: UnitOfWork, state: State) -> Submitted:
+        await super().submit(ctx, uow, state)
+        raise ConnectionError("the database went away mid-submit")
+
+
+async def test_a_failure_at_the_confirm_step_loses_no_photo(
+        wang: Phone, uow: UnitOfWorkFactory, clock: FixedClock, people: World, tmp_path: Path,
+        engine: AsyncEngine, photos: list[Path]) -> None:
+    forms = {**field_forms(), "report": CrashingReport()}
+    store = PhotoStore(tmp_path / "photos", zone=clock.zone)
+    crashing = Phone(Router(uow, clock, translator, "zh-CN", forms=Forms(forms, store)), "1001")
+    await report_to_photos(crashing)
+    await crashing.photos(*photos[:2])
+    await crashing.press("完成")
+    await crashing.press("跳过")
+    await crashing.press("否")
+    assert "已填写的内容都保留着" in await crashing.press("确认提交")
+    assert (await row_counts(engine))["daily_reports"] == 0  # nothing half-written …
+    draft = await draft_of(engine, people.liaison)
+    assert draft is not None and len(draft["answers"]["photos"]) == 2  # … and nothing lost
+
+    assert "日报已提交" in await wang.say("确认")  # the bot back up: confirm again
+    assert (await latest(uow, people.projects["HB-001"])).photo_count == 2
