@@ -14,9 +14,9 @@ from typing import Any
 from domain.events import Outgoing
 from domain.model import SiteStatus
 from handlers.context import Context, Texts
-from handlers.forms.projects import PROJECT, load_site, new_state, project_choices
+from handlers.forms.projects import PROJECT, ProjectForm, new_state
 from handlers.forms.questions import Answers, Choice, Kind, Question, Unit
-from handlers.forms.spec import FormSpec, Refusal, State, Submitted, Warning
+from handlers.forms.spec import Refusal, State, Submitted, Warning
 from storage.repositories.attachments import AttachedPhoto
 from storage.repositories.reports import ReportInput
 from storage.uow import UnitOfWork
@@ -41,7 +41,7 @@ def photos_needed(answers: Answers) -> int:
 STATUSES = tuple(Choice(s.value, f"site.{s.value}") for s in SiteStatus)
 
 
-class DailyReport(FormSpec):
+class DailyReport(ProjectForm):
     name = "report"
     questions = (
         PROJECT,
@@ -66,17 +66,15 @@ class DailyReport(FormSpec):
 
     async def choices(self, ctx: Context, uow: UnitOfWork, question: Question,
                       state: State) -> tuple[Choice, ...]:
-        if question.key == "project":
-            return project_choices(state)
         if question.key == "status" and "last" in state.context:
             return (Choice(SAME, "report.same_as_last"), *STATUSES)
-        return question.choices
+        return await super().choices(ctx, uow, question, state)
 
     async def answered(self, ctx: Context, uow: UnitOfWork, question: Question,
                        state: State) -> None:
         if question.key == "project":
-            project_id = await load_site(uow, state)
-            last = await uow.reports.last_before(project_id, ctx.today)
+            await super().answered(ctx, uow, question, state)
+            last = await uow.reports.last_before(state.context["project_id"], ctx.today)
             state.context.pop("last", None)
             if last is not None:
                 state.context["last"] = {

@@ -14,9 +14,9 @@ from typing import Any
 from domain.events import Outgoing
 from domain.model import ProblemCategory
 from handlers.context import Context, Texts
-from handlers.forms.projects import PROJECT, load_site, new_state, project_choices
+from handlers.forms.projects import PROJECT, ProjectForm, new_state
 from handlers.forms.questions import Choice, Kind, Question
-from handlers.forms.spec import FormSpec, Refusal, State, Submitted
+from handlers.forms.spec import Refusal, State, Submitted
 from handlers.notify import notify, unit_and_leader
 from handlers.projects import own_projects
 from storage.repositories.attachments import AttachedPhoto
@@ -32,7 +32,7 @@ def attached(answers: Mapping[str, Any]) -> list[AttachedPhoto]:
     return [AttachedPhoto(p["id"], tuple(p["flags"])) for p in answers.get("photos") or []]
 
 
-class ProblemForm(FormSpec):
+class ProblemForm(ProjectForm):
     name = "problem"
     questions = (
         PROJECT,
@@ -48,15 +48,6 @@ class ProblemForm(FormSpec):
         if not projects:
             raise Refusal("report.no_projects")
         return new_state(self.name, ctx, projects, args, preset)
-
-    async def choices(self, ctx: Context, uow: UnitOfWork, question: Question,
-                      state: State) -> tuple[Choice, ...]:
-        return project_choices(state) if question.key == "project" else question.choices
-
-    async def answered(self, ctx: Context, uow: UnitOfWork, question: Question,
-                       state: State) -> None:
-        if question.key == "project":
-            await load_site(uow, state)
 
     async def submit(self, ctx: Context, uow: UnitOfWork, state: State) -> Submitted:
         a = state.answers

@@ -9,7 +9,7 @@ from typing import Any
 from domain.model import ProjectSummary
 from handlers.context import Context
 from handlers.forms.questions import Choice, Kind, Question
-from handlers.forms.spec import Refusal, State
+from handlers.forms.spec import FormSpec, Refusal, State
 from handlers.lookup import find_projects
 from storage.uow import UnitOfWork
 
@@ -50,3 +50,16 @@ async def load_site(uow: UnitOfWork, state: State) -> int:
     state.context["site"] = (None if site.lat is None or site.lon is None
                              else [site.lat, site.lon, float(site.radius_m)])
     return project_id
+
+
+class ProjectForm(FormSpec):
+    """A form that starts with the project question (the shared part of the field forms)."""
+
+    async def choices(self, ctx: Context, uow: UnitOfWork, question: Question,
+                      state: State) -> tuple[Choice, ...]:
+        return project_choices(state) if question.key == "project" else question.choices
+
+    async def answered(self, ctx: Context, uow: UnitOfWork, question: Question,
+                       state: State) -> None:
+        if question.key == "project":
+            await load_site(uow, state)

@@ -11,14 +11,14 @@ from domain.events import Outgoing
 from domain.model import RoleKind
 from handlers.context import Context
 from handlers.forms.problem import attached
-from handlers.forms.projects import PROJECT, load_site, new_state, project_choices
-from handlers.forms.questions import Choice, Kind, Question
-from handlers.forms.spec import FormSpec, Refusal, State, Submitted
+from handlers.forms.projects import PROJECT, ProjectForm, new_state
+from handlers.forms.questions import Kind, Question
+from handlers.forms.spec import Refusal, State, Submitted
 from handlers.projects import own_projects
 from storage.uow import UnitOfWork
 
 
-class VisitForm(FormSpec):
+class VisitForm(ProjectForm):
     name = "visit"
     questions = (
         PROJECT,
@@ -37,15 +37,6 @@ class VisitForm(FormSpec):
         if not projects:
             raise Refusal("report.no_projects")
         return new_state(self.name, ctx, projects, args, preset)
-
-    async def choices(self, ctx: Context, uow: UnitOfWork, question: Question,
-                      state: State) -> tuple[Choice, ...]:
-        return project_choices(state) if question.key == "project" else question.choices
-
-    async def answered(self, ctx: Context, uow: UnitOfWork, question: Question,
-                       state: State) -> None:
-        if question.key == "project":
-            await load_site(uow, state)
 
     async def submit(self, ctx: Context, uow: UnitOfWork, state: State) -> Submitted:
         a = state.answers

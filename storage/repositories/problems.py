@@ -3,9 +3,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from domain.model import ProblemCategory, ProblemState, ProblemView
 from storage import models as m
@@ -78,27 +80,25 @@ class ProblemsRepository:
         return to_view(row)
 
     async def open_for(self, project_ids: Sequence[int]) -> list[ProblemView]:
-        if not project_ids:
+        """Open problems of these projects, oldest first."""
+        return await self._open_where(m.Problem.project_id, project_ids)
+
+    async def assigned_to(self, unit_ids: Sequence[int]) -> list[ProblemView]:
+        """Open problems these units have to work on, oldest first."""
+        return await self._open_where(m.Problem.assignee_unit_id, unit_ids)
+
+    async def _open_where(self, column: InstrumentedAttribute[Any],
+                          ids: Sequence[int]) -> list[ProblemView]:
+        if not ids:
             return []
         rows = await self._session.scalars(
-            select(m.Problem).where(m.Problem.project_id.in_(list(project_ids)),
-                                    m.Problem.state.in_(OPEN_STATES))
+            select(m.Problem).where(column.in_(list(ids)), m.Problem.state.in_(OPEN_STATES))
             .order_by(m.Problem.created_at))
         return [to_view(r) for r in rows]
 
     async def by_number(self, number: str) -> ProblemView | None:
         row = await self._session.scalar(select(m.Problem).where(m.Problem.number == number))
         return to_view(row) if row else None
-
-    async def assigned_to(self, unit_ids: Sequence[int]) -> list[ProblemView]:
-        """Open problems a unit has to work on, oldest first."""
-        if not unit_ids:
-            return []
-        rows = await self._session.scalars(
-            select(m.Problem).where(m.Problem.assignee_unit_id.in_(list(unit_ids)),
-                                    m.Problem.state.in_(OPEN_STATES))
-            .order_by(m.Problem.created_at))
-        return [to_view(r) for r in rows]
 
     async def link_report(self, problem_ids: Sequence[int], report_id: int) -> None:
         """Problems filed from inside a daily report point at it once the report is saved."""
