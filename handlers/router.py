@@ -88,12 +88,12 @@ class Router:
         event = _button_as_command(event)
         ctx = Context(person, event, self._uow, self._clock,
                       self._texts(person.language or self._default_language), self._texts)
-        answered = await self._forms.handle(ctx)
-        if answered is not None and (event.kind is not EventKind.COMMAND
-                                     or event.command not in COMMANDS):
-            return answered
+        forms = await self._forms.handle(ctx)
+        if forms.messages is not None and (event.kind is not EventKind.COMMAND
+                                           or event.command not in COMMANDS):
+            return forms.messages
         replies = await self._handler_for(event)(ctx)
-        return (answered or []) + replies + await self._forms.reminder(ctx)
+        return [*(forms.messages or []), *replies, *forms.after]
 
     def _handler_for(self, event: Incoming) -> Handler:
         if event.kind is EventKind.COMMAND:

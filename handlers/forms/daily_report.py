@@ -12,11 +12,11 @@ from decimal import Decimal
 from typing import Any
 
 from domain.events import Outgoing
-from domain.model import SiteStatus
+from domain.model import ProjectSummary, SiteStatus
 from handlers.context import Context, Texts
-from handlers.forms.projects import PROJECT, ProjectForm, new_state
+from handlers.forms.projects import PROJECT, ProjectForm
 from handlers.forms.questions import Answers, Choice, Kind, Question, Unit
-from handlers.forms.spec import Refusal, State, Submitted, Warning
+from handlers.forms.spec import State, Submitted, Warning
 from storage.repositories.attachments import AttachedPhoto
 from storage.repositories.reports import ReportInput
 from storage.uow import UnitOfWork
@@ -57,12 +57,9 @@ class DailyReport(ProjectForm):
         Question("any_problem", Kind.YES_NO),
     )
 
-    async def begin(self, ctx: Context, uow: UnitOfWork, args: str,
-                    preset: Mapping[str, Any]) -> State:
-        projects = await uow.projects.of_liaison(ctx.person.id, ctx.today.year)
-        if not projects:
-            raise Refusal("report.no_projects")
-        return new_state(self.name, ctx, projects, args, preset)
+    async def projects(self, ctx: Context, uow: UnitOfWork) -> list[ProjectSummary]:
+        """Only the projects the person is liaison for: a report is theirs to file."""
+        return await uow.projects.of_liaison(ctx.person.id, ctx.today.year)
 
     async def choices(self, ctx: Context, uow: UnitOfWork, question: Question,
                       state: State) -> tuple[Choice, ...]:

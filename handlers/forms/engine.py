@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -19,7 +19,15 @@ from domain.events import EventKind, Outgoing
 from handlers.context import Context
 from handlers.forms import render
 from handlers.forms.photo_answers import PhotoIntake, take_photos
-from handlers.forms.questions import Invalid, Kind, Question, is_done, is_skip, read_text
+from handlers.forms.questions import (
+    Invalid,
+    Kind,
+    Question,
+    is_done,
+    is_skip,
+    read_text,
+    read_yes_no,
+)
 from handlers.forms.spec import CONFIRM, FormSpec, Refusal, State, applicable
 from storage.repositories.drafts import Draft, DraftKey
 from storage.uow import UnitOfWork
@@ -32,8 +40,6 @@ SKIP, DONE, KEEP, REDO, CLEAR = "~skip", "~done", "~keep", "~redo", "~clear"
 OK, EDIT = "~ok", "~edit:"
 YES, NO = "~y", "~n"
 DEFAULT_TTL = timedelta(hours=24)
-_YES_NO = Question("yes_no", Kind.YES_NO)
-_ANY_DAY = date(2000, 1, 1)
 
 
 class _Stay(Exception):
@@ -59,11 +65,13 @@ def parse_button(data: str) -> Pressed | None:
     return Pressed(token, step, value)
 
 
-def read_yes_no(text: str) -> bool | None:
-    try:
-        return bool(read_text(_YES_NO, text, _ANY_DAY))
-    except Invalid:
-        return None
+@dataclass(frozen=True, slots=True)
+class FormReply:
+    """What the forms make of an event: the whole answer, or None to let a command answer,
+    then `after` (the open question again, when a form is waiting)."""
+
+    messages: list[Outgoing] | None
+    after: list[Outgoing] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -112,8 +120,8 @@ class Forms:
     def key(ctx: Context) -> DraftKey:
         return DraftKey(ctx.person.id, ctx.event.channel, ctx.event.chat_id)
 
-    async def handle(self, ctx: Context) -> list[Outgoing] | None:
-        """The reply when the event belongs to a form; None leaves it to the commands."""
+    async def handle(self, ctx: Context) -> FormReply:
+        """The reply when the event belongs to a form; otherwise what follows a command's."""
         event = ctx.event
         command = event.command if event.kind is EventKind.COMMAND else None
         async with ctx.uow() as uow:
@@ -121,21 +129,14 @@ class Forms:
             if command in self._specs:
                 if draft is not None:
                     busy = Outgoing(text=ctx.t("form.busy", form=ctx.t(f"form.{draft.form}")))
-                    return [*notes, busy, *await self._turn(ctx, uow, draft).prompt()]
-                return [*notes, *await self._start(ctx, uow, event.command, event.args, {})]
+                    return FormReply([*notes, busy, *await self._turn(ctx, uow, draft).prompt()])
+                return FormReply(
+                    [*notes, *await self._start(ctx, uow, event.command, event.args, {})])
             if draft is None:
-                return self._without_draft(ctx, notes)
+                return FormReply(self._without_draft(ctx, notes))
             if command is not None and command not in (BACK, CANCEL):
-                return notes or None
-            return [*notes, *await self._step(self._turn(ctx, uow, draft))]
-
-    async def reminder(self, ctx: Context) -> list[Outgoing]:
-        """The open question again, after a command answered in the middle of a form."""
-        async with ctx.uow() as uow:
-            draft = await uow.drafts.get(self.key(ctx))
-            if draft is None or draft.expires_at <= ctx.clock.now():
-                return []
-            return await self._turn(ctx, uow, draft).prompt()
+                return FormReply(None, after=await self._turn(ctx, uow, draft).prompt())
+            return FormReply([*notes, *await self._step(self._turn(ctx, uow, draft))])
 
     def _turn(self, ctx: Context, uow: UnitOfWork, draft: Draft) -> Turn:
         state = State(draft.form, draft.step, draft.token, dict(draft.answers),

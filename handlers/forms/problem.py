@@ -14,11 +14,10 @@ from typing import Any
 from domain.events import Outgoing
 from domain.model import ProblemCategory
 from handlers.context import Context, Texts
-from handlers.forms.projects import PROJECT, ProjectForm, new_state
+from handlers.forms.projects import PROJECT, ProjectForm
 from handlers.forms.questions import Choice, Kind, Question
 from handlers.forms.spec import Refusal, State, Submitted
 from handlers.notify import notify, unit_and_leader
-from handlers.projects import own_projects
 from storage.repositories.attachments import AttachedPhoto
 from storage.repositories.problems import NewProblem
 from storage.uow import UnitOfWork
@@ -41,13 +40,6 @@ class ProblemForm(ProjectForm):
         Question("photos", Kind.PHOTOS, min_photos=0, max_photos=9),
         Question("urgent", Kind.YES_NO),
     )
-
-    async def begin(self, ctx: Context, uow: UnitOfWork, args: str,
-                    preset: Mapping[str, Any]) -> State:
-        projects = await own_projects(ctx, uow)
-        if not projects:
-            raise Refusal("report.no_projects")
-        return new_state(self.name, ctx, projects, args, preset)
 
     async def submit(self, ctx: Context, uow: UnitOfWork, state: State) -> Submitted:
         a = state.answers

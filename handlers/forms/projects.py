@@ -11,6 +11,7 @@ from handlers.context import Context
 from handlers.forms.questions import Choice, Kind, Question
 from handlers.forms.spec import FormSpec, Refusal, State
 from handlers.lookup import find_projects
+from handlers.projects import own_projects
 from storage.uow import UnitOfWork
 
 PROJECT = Question("project", Kind.CHOICE)
@@ -54,6 +55,17 @@ async def load_site(uow: UnitOfWork, state: State) -> int:
 
 class ProjectForm(FormSpec):
     """A form that starts with the project question (the shared part of the field forms)."""
+
+    async def projects(self, ctx: Context, uow: UnitOfWork) -> list[ProjectSummary]:
+        """The projects this form offers the person."""
+        return await own_projects(ctx, uow)
+
+    async def begin(self, ctx: Context, uow: UnitOfWork, args: str,
+                    preset: Mapping[str, Any]) -> State:
+        projects = await self.projects(ctx, uow)
+        if not projects:
+            raise Refusal("report.no_projects")
+        return new_state(self.name, ctx, projects, args, preset)
 
     async def choices(self, ctx: Context, uow: UnitOfWork, question: Question,
                       state: State) -> tuple[Choice, ...]:

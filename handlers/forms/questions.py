@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -80,7 +80,6 @@ class Question:
     max_length: int = 1000
     min_photos: int | Callable[[Answers], int] = 0
     max_photos: int = 9
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def prompt(self) -> str:
@@ -170,10 +169,13 @@ def _date(text: str, today: date) -> str:
     return value.isoformat()
 
 
+def read_yes_no(text: str) -> bool | None:
+    """Yes or no as typed (是, 否, yes, n …); None when it is neither."""
+    folded = text.strip().casefold()
+    return True if folded in YES else False if folded in NO else None
+
+
 def _yes_no(text: str) -> bool:
-    folded = text.casefold()
-    if folded in YES:
-        return True
-    if folded in NO:
-        return False
-    raise Invalid("form.yes_no_expected")
+    if (answer := read_yes_no(text)) is None:
+        raise Invalid("form.yes_no_expected")
+    return answer

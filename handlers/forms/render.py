@@ -26,7 +26,7 @@ def data(state: State, value: str) -> str:
 def header(t: Texts, spec: FormSpec, state: State) -> str:
     keys = [q.key for q in applicable(spec, state) if q.key not in state.context.get("auto", [])]
     form = t(f"form.{state.form}")
-    if project := str(spec.title_values(state).get("project") or ""):
+    if project := state.context.get("project_name"):
         form = t("form.title", form=form, project=project)
     if state.step == CONFIRM or state.step not in keys:
         return t("form.header_summary", form=form)

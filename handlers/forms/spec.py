@@ -93,9 +93,6 @@ class FormSpec:
     def child_done(self, state: State, child: str, result: Mapping[str, Any]) -> None:
         """A form this one opened was submitted; `result` is what it reported back."""
 
-    def title_values(self, state: State) -> dict[str, object]:
-        return {"project": state.context.get("project_name", "")}
-
     def prompt_values(self, t: Texts, state: State) -> dict[str, object]:
         return {}
 

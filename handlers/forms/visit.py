@@ -11,10 +11,9 @@ from domain.events import Outgoing
 from domain.model import RoleKind
 from handlers.context import Context
 from handlers.forms.problem import attached
-from handlers.forms.projects import PROJECT, ProjectForm, new_state
+from handlers.forms.projects import PROJECT, ProjectForm
 from handlers.forms.questions import Kind, Question
 from handlers.forms.spec import Refusal, State, Submitted
-from handlers.projects import own_projects
 from storage.uow import UnitOfWork
 
 
@@ -33,10 +32,7 @@ class VisitForm(ProjectForm):
                     preset: Mapping[str, Any]) -> State:
         if not ctx.person.has_role(RoleKind.LEADER):
             raise Refusal("visit.leaders_only")
-        projects = await own_projects(ctx, uow)
-        if not projects:
-            raise Refusal("report.no_projects")
-        return new_state(self.name, ctx, projects, args, preset)
+        return await super().begin(ctx, uow, args, preset)
 
     async def submit(self, ctx: Context, uow: UnitOfWork, state: State) -> Submitted:
         a = state.answers

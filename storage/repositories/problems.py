@@ -128,9 +128,3 @@ class ProblemsRepository:
                                  before={"state": before.value},
                                  after={"state": update_.to_state.value, "note": update_.note})
         return to_view(row), event.id
-
-    async def events(self, problem_id: int) -> list[tuple[str, ProblemState | None, str]]:
-        rows = await self._session.execute(
-            select(m.ProblemEvent.kind, m.ProblemEvent.to_state, m.ProblemEvent.note)
-            .where(m.ProblemEvent.problem_id == problem_id).order_by(m.ProblemEvent.id))
-        return [(k, s, n) for k, s, n in rows]
