@@ -6,11 +6,12 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from bot import service
 from bot.bootstrap import App, SchemaOutdated, build_app
 from bot.config import ConfigError, Settings, load_settings
 from bot.console import CHANNEL, ConsoleChat
@@ -18,10 +19,14 @@ from bot.demo.county import DEMO_PERSON
 from bot.demo.seed import seed_demo
 from bot.i18n import translator
 from domain.model import Person
+from handlers import onboarding
 from storage import migrate
 from storage.db import DatabaseUnavailable, check_reachable, create_engine, safe_url
 
 logger = logging.getLogger("fieldbot")
+
+SUBSCRIPTIONS = ("daily_summary", "weekly_digest", "ten_day_report", "monthly_ranking",
+                 "quarterly_review", "problem_alerts")
 
 
 class Failure(Exception):
@@ -46,6 +51,24 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--as", dest="who", required=True, help="the person's key or name")
     people = commands.add_parser("people", help="list the people of the database and their roles")
     people.add_argument("filter", nargs="?", default="", help="part of a name or key")
+    run = commands.add_parser(
+        "run", help="run the bot on Telegram (polling, or --webhook behind a reverse proxy)",
+        description="Serves the configured channel and delivers the outbox until SIGTERM.")
+    run.add_argument("--channel", choices=["telegram"], default="telegram")
+    run.add_argument("--webhook", action="store_true",
+                     help="serve Telegram's webhook (telegram.webhook_url and webhook_secret)")
+    invite = commands.add_parser("invite", help="a single-use invite that binds a chat account")
+    invite.add_argument("who", help="the person's key or name")
+    invite.add_argument("--days", type=int, default=7, help="valid for this many days (7)")
+    group = commands.add_parser("group", help="group chats: add (get a bind code), list")
+    group_commands = group.add_subparsers(dest="group_command", required=True, metavar="ACTION")
+    group_add = group_commands.add_parser("add", help="a group chat with its scope and feeds")
+    group_add.add_argument("title")
+    group_add.add_argument("--place", required=True,
+                           help="the region or unit whose projects the group follows")
+    group_add.add_argument("--subscribe", default="daily_summary",
+                           help="comma-separated: " + ",".join(SUBSCRIPTIONS))
+    group_commands.add_parser("list", help="the group chats and whether they are bound")
     db = commands.add_parser("db", help="database schema: upgrade, downgrade, current")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     upgrade = db_commands.add_parser("upgrade", help="migrate to the newest schema (or REVISION)")
@@ -85,18 +108,22 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         reset_sqlite(settings)
     app = await build_app(settings, migrate_schema=args.command == "demo")
     try:
-        if args.command == "demo":
-            await ensure_demo(app)
-            if args.no_chat:
-                return 0
-            return await chat(app, args.who or DEMO_PERSON)
-        if args.command == "chat":
-            return await chat(app, args.who)
-        if args.command == "people":
-            return await list_people(app, args.filter)
+        return await COMMANDS[args.command](app, args)
     finally:
         await app.aclose()
-    raise AssertionError(args.command)
+
+
+async def demo(app: App, args: argparse.Namespace) -> int:
+    await ensure_demo(app)
+    if args.no_chat:
+        return 0
+    return await chat(app, args.who or DEMO_PERSON)
+
+
+async def group(app: App, args: argparse.Namespace) -> int:
+    if args.group_command == "add":
+        return await add_group(app, args.title, args.place, args.subscribe)
+    return await list_groups(app)
 
 
 async def run_db(args: argparse.Namespace, settings: Settings) -> int:
@@ -182,6 +209,87 @@ async def list_people(app: App, text: str) -> int:
         print(t("cli.person_line", key=person.key, name=person.name, title=person.title,
                 roles=roles))
     return 0
+
+
+async def run_service(app: App, *, webhook: bool) -> int:
+    stop = asyncio.Event()
+    service.stop_on_signals(stop)
+    t = app.texts()
+    try:
+        await service.serve(app, webhook=webhook, stop=stop)
+    except service.NotConfigured as exc:
+        key = "cli.webhook_needs_url" if "webhook" in str(exc) else "cli.telegram_not_configured"
+        raise Failure(t(key)) from exc
+    return 0
+
+
+async def make_invite(app: App, who: str, days: int) -> int:
+    person = await find_person(app, who)
+    t = app.texts()
+    async with app.uow() as uow:
+        invite = await onboarding.issue(uow, person, by=None, now=app.clock.now(), days=days)
+        await uow.commit()
+    link = await telegram_link(app, invite.code)
+    print(onboarding.invite_text(t, person, invite, link, app.clock))
+    if link is None:
+        print(t("cli.invite_no_link"))
+    return 0
+
+
+async def telegram_link(app: App, code: str) -> str | None:
+    """The t.me deep link, with the bot's username from the configuration or from getMe."""
+    settings = app.settings.telegram
+    username = settings.bot_username
+    if username is None and settings.token is not None:
+        bot = service.telegram_api(app.settings)
+        try:
+            username = (await bot.get_me()).username
+        except Exception as exc:  # an invite is still useful by its code alone
+            logger.warning("could not ask Telegram for the bot's name: %s", exc)
+        finally:
+            await bot.session.close()
+    return f"https://t.me/{username}?start={code}" if username else None
+
+
+async def add_group(app: App, title: str, place: str, subscribe: str) -> int:
+    t = app.texts()
+    kinds = [k.strip() for k in subscribe.split(",") if k.strip()]
+    for kind in kinds:
+        if kind not in SUBSCRIPTIONS:
+            raise Failure(t("cli.bad_subscription", name=kind, known=", ".join(SUBSCRIPTIONS)))
+    async with app.uow() as uow:
+        regions = [r for r in await uow.places.regions() if place in (r.name, r.code)]
+        units = [u for u in await uow.places.units() if place in (u.name, u.code)]
+        if not regions and not units:
+            raise Failure(t("cli.no_place", name=place))
+        group = await uow.groups.prepare(
+            title, region_id=regions[0].id if regions else None,
+            unit_id=None if regions else units[0].id, subscriptions=kinds,
+            now=app.clock.now())
+        await uow.commit()
+    names = t("format.list_separator").join(t(f"subscription.{k}") for k in kinds)
+    print(t("cli.group_added", title=title, place=place, subscriptions=names,
+            code=group.bind_code))
+    return 0
+
+
+async def list_groups(app: App) -> int:
+    async with app.uow() as uow:
+        groups = await uow.groups.all()
+    for group in groups:
+        where = f"{group.channel}:{group.chat_id}" if group.chat_id else f"code {group.bind_code}"
+        print(f"{group.id}  {group.title}  {where}  {','.join(group.subscriptions)}")
+    return 0
+
+
+COMMANDS: dict[str, Callable[[App, argparse.Namespace], Awaitable[int]]] = {
+    "demo": demo,
+    "chat": lambda app, args: chat(app, args.who),
+    "people": lambda app, args: list_people(app, args.filter),
+    "run": lambda app, args: run_service(app, webhook=args.webhook),
+    "invite": lambda app, args: make_invite(app, args.who, args.days),
+    "group": group,
+}
 
 
 if __name__ == "__main__":

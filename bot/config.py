@@ -26,10 +26,31 @@ Language = Literal["zh-CN", "en"]
 _config_file: ContextVar[Path | None] = ContextVar("fieldbot_config_file", default=None)
 
 
+class TelegramLimits(BaseModel):
+    """Telegram's flood limits (Bot FAQ; undocumented and changing, hence configurable)."""
+
+    overall_per_second: int = Field(default=30, gt=0)
+    per_chat_per_second: int = Field(default=1, gt=0)
+    per_group_per_minute: int = Field(default=20, gt=0)
+
+
 class TelegramSettings(BaseModel):
     token: SecretStr | None = None
     api_base: str | None = None  # another Bot API server, e.g. a local one
-    webhook_secret: SecretStr | None = None
+    bot_username: str | None = None  # for invite links made offline; else asked with getMe
+    webhook_url: str | None = None  # the public https address the reverse proxy forwards
+    webhook_secret: SecretStr | None = None  # checked in X-Telegram-Bot-Api-Secret-Token
+    listen_host: str = "127.0.0.1"  # where the webhook server listens, behind the proxy
+    listen_port: int = Field(default=8081, gt=0, lt=65536)
+    album_wait_seconds: float = Field(default=0.8, gt=0)  # quiet time that closes an album
+    poll_timeout: int = Field(default=25, ge=0, le=50)
+    limits: TelegramLimits = TelegramLimits()
+
+
+class OutboxSettings(BaseModel):
+    concurrency: int = Field(default=64, gt=0)  # sends in flight at once
+    max_attempts: int = Field(default=8, gt=0)  # for server errors and time-outs
+    idle_poll_seconds: float = Field(default=2.0, gt=0)  # looks for work written elsewhere
 
 
 class WeComSettings(BaseModel):
@@ -64,6 +85,7 @@ class Settings(BaseSettings):
     wecom: WeComSettings = WeComSettings()
     forms: FormSettings = FormSettings()
     photos: PhotoSettings = PhotoSettings()
+    outbox: OutboxSettings = OutboxSettings()
 
     @field_validator("timezone")
     @classmethod

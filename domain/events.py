@@ -6,9 +6,11 @@ back; everything behind the edge sees only them.
 
 from __future__ import annotations
 
+import base64
 import enum
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 class EventKind(enum.StrEnum):
@@ -53,6 +55,10 @@ class Incoming:
     attachments: tuple[Attachment, ...] = ()
     location: Location | None = None
     language_hint: str | None = None
+    display_name: str | None = None
+    chat_title: str | None = None
+    receipts: tuple[str, ...] = ()
+    """The platform's ids of the update(s) behind this event, so a redelivery is recognised."""
 
     @classmethod
     def from_text(cls, channel: str, chat_id: str, user_id: str, text: str) -> Incoming:
@@ -83,3 +89,25 @@ class Outgoing:
     expects_text: bool = False
     """A typed answer (a number, a text, a date) is expected even though buttons are shown:
     a channel that numbers its buttons must not read a typed "2" as the second button."""
+    refusal: bool = False
+    """The event was refused and changed nothing (a stale button, say): a channel shows it
+    as a notice rather than as the answer to the button."""
+
+    def to_payload(self) -> dict[str, Any]:
+        """The message as the outbox keeps it (JSON)."""
+        payload: dict[str, Any] = {"text": self.text}
+        if self.buttons:
+            payload["buttons"] = [[[b.label, b.data] for b in row] for row in self.buttons]
+        if self.image is not None:
+            payload["image"] = base64.b64encode(self.image).decode("ascii")
+            payload["image_name"] = self.image_name
+        return payload
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> Outgoing:
+        buttons = tuple(tuple(Button(str(label), str(data)) for label, data in row)
+                        for row in payload.get("buttons", ()))
+        image = payload.get("image")
+        return cls(text=str(payload.get("text", "")), buttons=buttons,
+                   image=base64.b64decode(image) if image else None,
+                   image_name=str(payload.get("image_name", "image.png")))

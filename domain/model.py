@@ -85,6 +85,7 @@ class Light(enum.StrEnum):
 
 class OutboxState(enum.StrEnum):
     PENDING = "pending"
+    SENDING = "sending"  # claimed by a sender until `next_attempt_at` (its lease)
     SENT = "sent"
     FAILED = "failed"
 
@@ -122,6 +123,7 @@ class Person:
     unit_id: int | None
     language: str | None
     roles: tuple[Role, ...] = ()
+    reachable: bool = True  # False once a channel said the person blocked the bot
 
     def has_role(self, kind: RoleKind) -> bool:
         return any(role.kind is kind for role in self.roles)

@@ -45,3 +45,22 @@ def project_scope(person: Person, regions: Iterable[Region]) -> ProjectScope:
     units = frozenset(
         r.unit_id for r in person.roles if r.kind is RoleKind.UNIT and r.unit_id is not None)
     return ProjectScope(person.id, descendants(roots, regions), units)
+
+
+def person_regions(person: Person, unit_region_id: int | None) -> frozenset[int]:
+    """The regions a person belongs to: those of their roles and of their unit."""
+    found = {r.region_id for r in person.roles if r.region_id is not None}
+    if unit_region_id is not None:
+        found.add(unit_region_id)
+    return frozenset(found)
+
+
+def dispatcher_reaches(dispatcher: Person, person_region_ids: frozenset[int],
+                       regions: Iterable[Region]) -> bool:
+    """A dispatcher acts for the people of their region and below (anyone, for a person who
+    belongs to no region yet)."""
+    roots = [r.region_id for r in dispatcher.roles
+             if r.kind is RoleKind.DISPATCHER and r.region_id is not None]
+    if not roots:
+        return False
+    return not person_region_ids or bool(person_region_ids & descendants(roots, regions))

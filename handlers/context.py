@@ -37,6 +37,8 @@ class Context:
     t: Texts
     texts_for: Callable[[str | None], Texts]
     """The catalogue in another person's language, for messages written to the outbox."""
+    invite_link: Callable[[str], str | None] = lambda code: None
+    """A link that redeems an invite code in one tap (Telegram's t.me deep link), if any."""
 
     @property
     def today(self) -> date:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from domain.events import Outgoing
 from domain.model import Person
 from handlers.context import Context, Texts
 from storage.uow import UnitOfWork
@@ -25,7 +26,7 @@ async def notify(ctx: Context, uow: UnitOfWork, recipients: Iterable[Person], *,
         text = render(ctx.texts_for(person.language))
         queued += await uow.outbox.enqueue(
             kind=kind, period=period, recipient=f"person:{person.id}", subject=subject,
-            payload={"person_id": person.id, "text": text}, now=ctx.clock.now())
+            payload=Outgoing(text=text).to_payload(), now=ctx.clock.now())
     return queued
 
 

@@ -1,7 +1,9 @@
 """The one entry for every event from every channel: who is it, and which handler answers.
 
 Events from one chat are handled one at a time, in order, so two quick messages never race
-for the same draft; different chats run concurrently.
+for the same draft; different chats run concurrently. An event carrying the platform's update
+ids is handled once: its receipt is committed with the first change it makes, and an update
+seen again (redelivered after a crash) is skipped.
 """
 
 from __future__ import annotations
@@ -13,13 +15,18 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 
 from domain.clock import Clock
-from domain.events import EventKind, Incoming, Outgoing
+from domain.events import ChatKind, EventKind, Incoming, Outgoing
+from domain.model import Person
 from handlers import help as help_
+from handlers import onboarding
 from handlers.context import Context, Handler, Texts
 from handlers.forms.engine import Forms
+from handlers.groups import bind_group
 from handlers.my_projects import my_projects
 from handlers.status import status
-from storage.uow import UnitOfWork
+from storage.repositories.groups import Group
+from storage.repositories.receipts import Receipt
+from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +35,9 @@ COMMANDS: Mapping[str, Handler] = {
     "help": help_.show_help,
     "my": my_projects,
     "status": status,
+    "invite": onboarding.invite,
 }
+GROUP_COMMANDS = frozenset({"start", "help", "my", "status"})
 
 
 class ChatLocks:
@@ -56,15 +65,32 @@ class ChatLocks:
 
 
 class Router:
-    def __init__(self, uow: Callable[[], UnitOfWork], clock: Clock,
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock,
                  texts: Callable[[str | None], Texts], default_language: str, *,
-                 forms: Forms | None = None) -> None:
+                 forms: Forms | None = None,
+                 invite_links: Mapping[str, Callable[[str], str | None]] | None = None,
+                 ) -> None:
         self._uow = uow
         self._clock = clock
         self._texts = texts
         self._default_language = default_language
         self._forms = forms or Forms({})
+        self._invite_links = dict(invite_links or {})
+        self._tries = onboarding.Tries()
         self.locks = ChatLocks()
+        self.after_event: Callable[[], None] | None = None
+        """Called after each event (the outbox sender's wake-up: a change may have queued
+        messages)."""
+
+    def set_invite_link(self, channel: str, link: Callable[[str], str | None]) -> None:
+        """How invites are redeemed in one tap on `channel` (known once its bot is up)."""
+        self._invite_links[channel] = link
+
+    def invite_link(self, code: str) -> str | None:
+        for link in self._invite_links.values():
+            if (found := link(code)) is not None:
+                return found
+        return None
 
     async def handle(self, event: Incoming) -> list[Outgoing]:
         async with self.locks.hold((event.channel, event.chat_id)):
@@ -74,26 +100,78 @@ class Router:
                 # Every change is one transaction, rolled back here: nothing half-written, the
                 # draft as it was before this message. The person may simply try again.
                 logger.exception("event from %s user %s failed", event.channel, event.user_id)
-                language = event.language_hint or self._default_language
-                return [Outgoing(text=self._texts(language)("error.internal"))]
+                return [Outgoing(text=self._stranger_texts(event)("error.internal"))]
+            finally:
+                if self.after_event is not None:
+                    self.after_event()
+
+    def _stranger_texts(self, event: Incoming) -> Texts:
+        return self._texts(event.language_hint or self._default_language)
 
     async def _handle(self, event: Incoming) -> list[Outgoing]:
+        receipt = (Receipt(event.channel, event.receipts, self._clock.now())
+                   if event.receipts else None)
+        group: Group | None = None
         async with self._uow() as uow:
+            if receipt is not None and await uow.receipts.seen(event.channel, receipt.keys):
+                logger.info("skipped %s update %s: handled before", event.channel,
+                            ",".join(receipt.keys))
+                return []
             person = await uow.people.by_identity(event.channel, event.user_id)
+            if event.chat_kind is ChatKind.GROUP:
+                group = await uow.groups.by_chat(event.channel, event.chat_id)
+        uow_factory = self._uow.receipted(receipt) if receipt is not None else self._uow
+        if event.chat_kind is ChatKind.GROUP:
+            return await self._in_group(event, person, group, uow_factory)
         if person is None:
-            logger.info("refused %s user %s: not bound to a person", event.channel,
-                        event.user_id)
-            language = event.language_hint or self._default_language
-            return [Outgoing(text=self._texts(language)("access.unknown"))]
-        event = _button_as_command(event)
-        ctx = Context(person, event, self._uow, self._clock,
-                      self._texts(person.language or self._default_language), self._texts)
+            return await onboarding.stranger(event, uow=uow_factory, clock=self._clock,
+                                             t=self._stranger_texts(event), tries=self._tries)
+        if not person.reachable:
+            async with uow_factory() as uow:
+                await uow.people.set_reachable(person.id, True)
+                await uow.commit()
+            logger.info("person %s is reachable again on %s", person.id, event.channel)
+        return await self._as_person(self._context(person, event, uow_factory))
+
+    def _context(self, person: Person, event: Incoming,
+                 uow: Callable[[], UnitOfWork]) -> Context:
+        return Context(person, _button_as_command(event), uow, self._clock,
+                       self._texts(person.language or self._default_language), self._texts,
+                       self.invite_link)
+
+    async def _as_person(self, ctx: Context) -> list[Outgoing]:
+        event = ctx.event
         forms = await self._forms.handle(ctx)
         if forms.messages is not None and (event.kind is not EventKind.COMMAND
                                            or event.command not in COMMANDS):
             return forms.messages
         replies = await self._handler_for(event)(ctx)
         return [*(forms.messages or []), *replies, *forms.after]
+
+    async def _in_group(self, event: Incoming, person: Person | None, group: Group | None,
+                        uow: Callable[[], UnitOfWork]) -> list[Outgoing]:
+        """Bound groups only; commands (and command buttons) from people with a role only."""
+        t = (self._texts(person.language or self._default_language) if person
+             else self._stranger_texts(event))
+        event = _button_as_command(event)
+        if event.kind is not EventKind.COMMAND:
+            return []
+        if event.command == "bindgroup":
+            return await bind_group(event, person, uow=uow, clock=self._clock, t=t)
+        if group is None:
+            logger.info("ignored /%s in unbound %s group %s", event.command, event.channel,
+                        event.chat_id)
+            return []
+        if person is not None and person.roles and event.command in GROUP_COMMANDS:
+            return await COMMANDS[event.command](self._context(person, event, uow))
+        return [Outgoing(text=self._group_refusal(t, person, event.command))]
+
+    def _group_refusal(self, t: Texts, person: Person | None, command: str) -> str:
+        if person is None or not person.roles:
+            return t("group.no_role")
+        if self._forms.opens(command) or command in ("back", "cancel"):
+            return t("group.forms_in_private")
+        return t("group.command_private", command=command)
 
     def _handler_for(self, event: Incoming) -> Handler:
         if event.kind is EventKind.COMMAND:

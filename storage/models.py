@@ -412,6 +412,18 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
+class InboundReceipt(Base):
+    """An update already handled, so one delivered again after a crash is not handled twice.
+
+    Written in the transaction of the first change the update caused (see `storage.uow`).
+    """
+
+    __tablename__ = "inbound_receipts"
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class FormDraft(Base):
     """An unfinished form, one per person and chat, kept across restarts."""
 

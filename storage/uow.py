@@ -10,12 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage.repositories.audit import AuditRepository
 from storage.repositories.counters import CountersRepository
 from storage.repositories.drafts import DraftsRepository
+from storage.repositories.groups import GroupsRepository
+from storage.repositories.invites import InvitesRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.people import PeopleRepository
 from storage.repositories.photos import PhotosRepository
 from storage.repositories.places import PlacesRepository
 from storage.repositories.problems import ProblemsRepository
 from storage.repositories.projects import ProjectsRepository
+from storage.repositories.receipts import Receipt, ReceiptsRepository
 from storage.repositories.reports import ReportsRepository
 from storage.repositories.visits import VisitsRepository
 
@@ -34,10 +37,15 @@ class UnitOfWork:
     audit: AuditRepository
     counters: CountersRepository
     drafts: DraftsRepository
+    invites: InvitesRepository
+    groups: GroupsRepository
+    receipts: ReceiptsRepository
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *,
+                 receipt: Receipt | None = None) -> None:
         self._sessions = sessions
         self._session: AsyncSession | None = None
+        self._receipt = receipt
 
     async def __aenter__(self) -> Self:
         if self._session is not None:
@@ -55,6 +63,9 @@ class UnitOfWork:
         self.audit = AuditRepository(session)
         self.counters = CountersRepository(session)
         self.drafts = DraftsRepository(session)
+        self.invites = InvitesRepository(session)
+        self.groups = GroupsRepository(session)
+        self.receipts = ReceiptsRepository(session)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,
@@ -70,7 +81,13 @@ class UnitOfWork:
     async def commit(self) -> None:
         if self._session is None:
             raise RuntimeError("commit outside `async with`")
+        receipt = self._receipt
+        if receipt is not None and not receipt.recorded:
+            # The update's receipt rides on the first change it causes: both or neither.
+            await self.receipts.record(receipt)
         await self._session.commit()
+        if receipt is not None:
+            receipt.recorded = True
 
 
 class UnitOfWorkFactory:
@@ -81,3 +98,16 @@ class UnitOfWorkFactory:
 
     def __call__(self) -> UnitOfWork:
         return UnitOfWork(self._sessions)
+
+    def receipted(self, receipt: Receipt) -> ReceiptedFactory:
+        """Units of work whose first commit also records `receipt`."""
+        return ReceiptedFactory(self._sessions, receipt)
+
+
+class ReceiptedFactory:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], receipt: Receipt) -> None:
+        self._sessions = sessions
+        self._receipt = receipt
+
+    def __call__(self) -> UnitOfWork:
+        return UnitOfWork(self._sessions, receipt=self._receipt)

@@ -116,6 +116,9 @@ class Forms:
         self._photos = photos
         self._ttl = ttl
 
+    def opens(self, command: str) -> bool:
+        return command in self._specs
+
     @staticmethod
     def key(ctx: Context) -> DraftKey:
         return DraftKey(ctx.person.id, ctx.event.channel, ctx.event.chat_id)
@@ -159,7 +162,7 @@ class Forms:
         if event.kind is EventKind.COMMAND and event.command in (BACK, CANCEL):
             return [*notes, Outgoing(text=ctx.t("form.none_open"))]
         if event.kind is EventKind.BUTTON and parse_button(event.button_data):
-            return [*notes, Outgoing(text=ctx.t("form.stale_button"))]
+            return [*notes, Outgoing(text=ctx.t("form.stale_button"), refusal=True)]
         if event.kind is EventKind.PHOTO:
             return [*notes, Outgoing(text=ctx.t("form.photo_without_form"))]
         return notes or None
@@ -190,7 +193,7 @@ class Forms:
         if event.kind is EventKind.BUTTON:
             pressed = parse_button(event.button_data)
             if pressed is None or pressed.token != state.token or pressed.step != state.step:
-                stale = Outgoing(text=turn.ctx.t("form.stale_button"))
+                stale = Outgoing(text=turn.ctx.t("form.stale_button"), refusal=True)
                 return [stale, *await turn.prompt()]
             turn.pressed = pressed.value
         try:

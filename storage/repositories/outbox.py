@@ -1,9 +1,18 @@
+"""The outbox: messages written in the transaction that caused them, delivered by one sender.
+
+A message moves pending → sending (claimed, with a lease in `next_attempt_at`) → sent, or back
+to pending for a retry, or to failed. Marking happens one message at a time, right after the
+platform answered, so a crash can repeat at most the messages that were in flight.
+"""
+
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.model import OutboxState
@@ -11,9 +20,17 @@ from storage import dialect
 from storage import models as m
 
 
-class OutboxRepository:
-    """Messages waiting for delivery, written in the transaction that caused them."""
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    id: int
+    kind: str
+    recipient: str  # "person:12" or "group:3"
+    channel: str | None  # None: whichever channel reaches the recipient
+    payload: dict[str, Any]
+    attempts: int
 
+
+class OutboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
@@ -33,7 +50,72 @@ class OutboxRepository:
         ).returning(m.OutboxMessage.id)
         return (await self._session.execute(stmt)).scalar_one_or_none() is not None
 
+    async def due(self, now: datetime, *, limit: int) -> list[OutboxItem]:
+        rows = await self._session.execute(
+            select(m.OutboxMessage.id, m.OutboxMessage.kind, m.OutboxMessage.recipient,
+                   m.OutboxMessage.channel, m.OutboxMessage.payload, m.OutboxMessage.attempts)
+            .where(m.OutboxMessage.state == OutboxState.PENDING,
+                   m.OutboxMessage.next_attempt_at <= now)
+            .order_by(m.OutboxMessage.next_attempt_at, m.OutboxMessage.id).limit(limit))
+        return [OutboxItem(*row) for row in rows]
+
+    async def next_due_at(self) -> datetime | None:
+        return await self._session.scalar(
+            select(func.min(m.OutboxMessage.next_attempt_at))
+            .where(m.OutboxMessage.state == OutboxState.PENDING))
+
+    async def claim(self, ids: Sequence[int], *, lease_until: datetime) -> set[int]:
+        """Take these messages for sending; returns the ids that were still pending."""
+        if not ids:
+            return set()
+        result = await self._session.execute(
+            update(m.OutboxMessage)
+            .where(m.OutboxMessage.id.in_(ids), m.OutboxMessage.state == OutboxState.PENDING)
+            .values(state=OutboxState.SENDING, next_attempt_at=lease_until)
+            .returning(m.OutboxMessage.id))
+        return set(result.scalars())
+
+    async def mark_sent(self, message_id: int, now: datetime) -> None:
+        await self._session.execute(
+            update(m.OutboxMessage).where(m.OutboxMessage.id == message_id)
+            .values(state=OutboxState.SENT, sent_at=now, last_error=None))
+
+    async def retry(self, message_id: int, *, at: datetime, error: str | None,
+                    count_attempt: bool) -> None:
+        """Back to pending until `at`; a flood wait (429) is not counted as an attempt."""
+        values: dict[str, Any] = {"state": OutboxState.PENDING, "next_attempt_at": at,
+                                  "last_error": error}
+        if count_attempt:
+            values["attempts"] = m.OutboxMessage.attempts + 1
+        await self._session.execute(
+            update(m.OutboxMessage).where(m.OutboxMessage.id == message_id).values(**values))
+
+    async def fail(self, message_id: int, error: str) -> None:
+        await self._session.execute(
+            update(m.OutboxMessage).where(m.OutboxMessage.id == message_id)
+            .values(state=OutboxState.FAILED, last_error=error[:500],
+                    attempts=m.OutboxMessage.attempts + 1))
+
+    async def recover(self, now: datetime, *, all_claims: bool) -> int:
+        """Claims left by a sender that stopped: back to pending, to be sent again.
+
+        `all_claims` when no other sender can be alive (at start-up, holding the sender lock);
+        otherwise only claims whose lease has run out.
+        """
+        stmt = update(m.OutboxMessage).where(m.OutboxMessage.state == OutboxState.SENDING)
+        if not all_claims:
+            stmt = stmt.where(m.OutboxMessage.next_attempt_at <= now)
+        result = await self._session.execute(
+            stmt.values(state=OutboxState.PENDING, next_attempt_at=now,
+                        last_error="interrupted: the sender stopped while sending"))
+        return int(getattr(result, "rowcount", 0) or 0)
+
     async def pending_count(self) -> int:
         return int(await self._session.scalar(
             select(func.count()).select_from(m.OutboxMessage)
             .where(m.OutboxMessage.state == OutboxState.PENDING)) or 0)
+
+    async def counts(self) -> dict[OutboxState, int]:
+        rows = await self._session.execute(
+            select(m.OutboxMessage.state, func.count()).group_by(m.OutboxMessage.state))
+        return {OutboxState(state): int(n) for state, n in rows}

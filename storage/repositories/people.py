@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Select, func, or_, select, update
@@ -12,7 +13,8 @@ from storage import models as m
 
 def to_person(row: m.Person) -> Person:
     roles = tuple(Role(g.kind, g.region_id, g.unit_id) for g in row.roles)
-    return Person(row.id, row.key, row.name, row.title, row.unit_id, row.language, roles)
+    return Person(row.id, row.key, row.name, row.title, row.unit_id, row.language, roles,
+                  reachable=row.reachable)
 
 
 class PeopleRepository:
@@ -88,3 +90,29 @@ class PeopleRepository:
                                          created_at=now))
         await self._session.flush()
         return ChatIdentity(channel, external_id, person_id)
+
+    async def chats(self, person_ids: Sequence[int]) -> dict[int, dict[str, str]]:
+        """Each reachable person's chat account per channel: {person id: {channel: id}}."""
+        if not person_ids:
+            return {}
+        rows = await self._session.execute(
+            select(m.ChatIdentity.person_id, m.ChatIdentity.channel, m.ChatIdentity.external_id)
+            .join(m.Person, m.Person.id == m.ChatIdentity.person_id)
+            .where(m.ChatIdentity.person_id.in_(person_ids), m.Person.active.is_(True),
+                   m.Person.reachable.is_(True))
+            .order_by(m.ChatIdentity.id))
+        found: dict[int, dict[str, str]] = {}
+        for person_id, channel, external_id in rows:
+            found.setdefault(person_id, {})[channel] = external_id
+        return found
+
+    async def set_reachable(self, person_id: int, reachable: bool) -> None:
+        await self._session.execute(
+            update(m.Person).where(m.Person.id == person_id).values(reachable=reachable))
+
+    async def dispatchers(self) -> list[Person]:
+        rows = await self._session.scalars(
+            self._people().join(m.RoleGrant, m.RoleGrant.person_id == m.Person.id)
+            .where(m.RoleGrant.kind == RoleKind.DISPATCHER, m.Person.active.is_(True))
+            .order_by(m.Person.id).distinct())
+        return [to_person(r) for r in rows]

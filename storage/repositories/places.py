@@ -45,3 +45,8 @@ class PlacesRepository:
     async def unit(self, unit_id: int) -> Unit | None:
         row = await self._session.get(m.Unit, unit_id)
         return to_unit(row) if row else None
+
+    async def unit_region(self, unit_id: int | None) -> int | None:
+        if unit_id is None:
+            return None
+        return await self._session.scalar(select(m.Unit.region_id).where(m.Unit.id == unit_id))

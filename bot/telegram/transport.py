@@ -1,0 +1,284 @@
+"""The Telegram transport: updates in (polling or webhook), replies out, under the limits.
+
+An update is confirmed to Telegram (by the next getUpdates offset, or the webhook's answer)
+only after it has been handled, so a crash never loses one; one delivered again is recognised
+by its receipt (see `handlers.router`) and skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import suppress
+from pathlib import Path
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramConflictError,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import (
+    BotCommand,
+    BufferedInputFile,
+    CallbackQuery,
+    Message,
+    Update,
+)
+
+from bot.telegram import mapping
+from bot.telegram.inbox import Inbox
+from domain.events import Attachment, Incoming, Outgoing
+from handlers.context import Texts
+from reminders.delivery import acquire
+from reminders.limits import Limiter, Slot
+
+logger = logging.getLogger(__name__)
+
+MENU = ("report", "problem", "visit", "update", "my", "status", "cancel", "help")
+MAX_DOWNLOAD = 20 * 1024 * 1024  # getFile's limit for bots
+REPLY_TRIES = 4
+ALLOWED_UPDATES = ["message", "callback_query"]
+
+Handle = Callable[[Incoming], Awaitable[list[Outgoing]]]
+
+
+class TelegramBot:
+    def __init__(self, bot: Bot, handle: Handle, *, limiter: Limiter, files_dir: Path,
+                 texts: Callable[[str | None], Texts], album_wait: float = 0.8,
+                 poll_timeout: int = 25, monotonic: Callable[[], float] = time.monotonic,
+                 ) -> None:
+        self.bot = bot
+        self._handle = handle
+        self.limiter = limiter
+        self._files = files_dir
+        self._texts = texts
+        self._poll_timeout = poll_timeout
+        self._monotonic = monotonic
+        self.inbox = Inbox(self._work, album_wait=album_wait, monotonic=monotonic)
+        self.username: str | None = None
+
+    # --- start-up -----------------------------------------------------------------------
+
+    async def start(self, languages: Sequence[str]) -> str:
+        """Who the bot is, and its commands menu in each language; returns its username."""
+        me = await self.bot.get_me()
+        self.username = me.username
+        for position, language in enumerate(languages):
+            t = self._texts(language)
+            commands = [BotCommand(command=c, description=t(f"menu.{c}")) for c in MENU]
+            await self.bot.set_my_commands(commands, language_code=language.split("-")[0])
+            if position == 0:  # the first language is also everyone else's menu
+                await self.bot.set_my_commands(commands)
+        logger.info("telegram: started as @%s", self.username)
+        return self.username or ""
+
+    def invite_link(self, code: str) -> str | None:
+        return f"https://t.me/{self.username}?start={code}" if self.username else None
+
+    # --- updates in -----------------------------------------------------------------------
+
+    async def poll(self, stop: asyncio.Event) -> None:
+        """Long polling, confirming an update only once it has been handled."""
+        await self.bot.delete_webhook(drop_pending_updates=False)
+        offset: int | None = None
+        last = 0
+        pause = 1.0
+        while not stop.is_set():
+            busy = bool(self.inbox.in_progress)
+            try:
+                updates = await self.bot.get_updates(
+                    offset=offset, timeout=0 if busy else self._poll_timeout,
+                    allowed_updates=ALLOWED_UPDATES, request_timeout=self._poll_timeout + 10)
+                pause = 1.0
+            except (TelegramNetworkError, TelegramServerError, TelegramConflictError,
+                    TimeoutError) as exc:
+                logger.warning("telegram: getUpdates failed (%s); again in %g s", exc, pause)
+                await _wait(stop, pause)
+                pause = min(pause * 2, 30.0)
+                continue
+            for update in updates:
+                last = max(last, update.update_id)
+                if update.update_id not in self.inbox.in_progress:
+                    self.inbox.put(update)
+            offset = min(self.inbox.in_progress) if self.inbox.in_progress else (
+                last + 1 if last else None)
+            if self.inbox.in_progress:
+                self.inbox.progress.clear()
+                await _wait(stop, 0.2, self.inbox.progress)
+        await self.inbox.drain()
+        if last:  # confirm what was handled, so a restart does not fetch it again
+            with suppress(TelegramAPIError, TimeoutError):
+                await self.bot.get_updates(offset=last + 1, timeout=0)
+
+    def feed(self, update: Update) -> asyncio.Future[None]:
+        """An update from the webhook; the future is done once it has been handled."""
+        return self.inbox.put(update)
+
+    async def _work(self, updates: list[Update]) -> None:
+        files: list[Path] = []
+        try:
+            event = await self._event(updates, files)
+            if event is None:
+                return
+            replies = await self._handle(event)
+            query = updates[0].callback_query
+            if query is not None:
+                replies = await self._settle_button(query, replies)
+            await self.reply(event, replies)
+        finally:
+            for path in files:
+                path.unlink(missing_ok=True)
+
+    async def _event(self, updates: list[Update], files: list[Path]) -> Incoming | None:
+        first = updates[0]
+        if first.callback_query is not None:
+            return mapping.from_callback(first.callback_query, update_id=first.update_id)
+        messages = [u.message for u in updates if u.message is not None]
+        if not messages:
+            return None
+        attachments: list[Attachment] = []
+        for message in messages:
+            try:
+                if (found := await self._download(message)) is not None:
+                    attachments.append(found)
+                    files.append(found.path)
+            except FileTooBig as exc:
+                t = self._texts(mapping.language(message.from_user))
+                await self.reply_to(message.chat.id, message.chat.type != "private",
+                                    [Outgoing(text=t("telegram.file_too_big",
+                                                     megabytes=exc.megabytes))])
+                return None
+        if len(messages) > 1:
+            return mapping.from_album(messages, update_ids=[u.update_id for u in updates],
+                                      attachments=attachments)
+        return mapping.from_message(messages[0], update_id=first.update_id,
+                                    attachments=attachments)
+
+    async def _download(self, message: Message) -> Attachment | None:
+        """A photo or a file sent to the bot, fetched into the incoming folder."""
+        if message.photo:
+            size = message.photo[-1]
+            file_id, unique, name, mime = size.file_id, size.file_unique_id, "photo.jpg", None
+            file_size = size.file_size
+        elif message.document is not None:
+            doc = message.document
+            file_id, unique = doc.file_id, doc.file_unique_id
+            name, mime, file_size = doc.file_name or "file", doc.mime_type, doc.file_size
+        else:
+            return None
+        if file_size is not None and file_size > MAX_DOWNLOAD:
+            raise FileTooBig(file_size)
+        self._files.mkdir(parents=True, exist_ok=True)
+        path = self._files / f"{message.chat.id}-{message.message_id}-{unique}{Path(name).suffix}"
+        await self.bot.download(file_id, destination=path)
+        return Attachment(path, name, mime)
+
+    async def _settle_button(self, query: CallbackQuery, replies: list[Outgoing],
+                             ) -> list[Outgoing]:
+        """Answer the press; mark the choice on its message (or, when refused, say why)."""
+        refused = bool(replies) and replies[0].refusal
+        with suppress(TelegramAPIError, TimeoutError):
+            await self.bot.answer_callback_query(
+                query.id, text=replies[0].text[:200] if refused else None)
+        message = query.message
+        if isinstance(message, Message):
+            label = mapping.button_label(message, query.data or "")
+            original = message.text or message.caption
+            with suppress(TelegramAPIError, TimeoutError):
+                if refused or label is None or original is None or message.text is None:
+                    await self.bot.edit_message_reply_markup(
+                        chat_id=message.chat.id, message_id=message.message_id)
+                else:
+                    await self.bot.edit_message_text(
+                        text=f"{original}\n\n✔ {label}"[:mapping.TEXT_LIMIT],
+                        chat_id=message.chat.id, message_id=message.message_id)
+        return replies[1:] if refused else replies
+
+    # --- messages out ---------------------------------------------------------------------
+
+    async def reply(self, event: Incoming, replies: Sequence[Outgoing]) -> None:
+        await self.reply_to(int(event.chat_id), event.chat_kind.value == "group", replies)
+
+    async def reply_to(self, chat_id: int, group: bool, replies: Sequence[Outgoing]) -> None:
+        for outgoing in replies:
+            for attempt in range(REPLY_TRIES):
+                try:
+                    await self.send(str(chat_id), outgoing, group=group)
+                    break
+                except TelegramRetryAfter as exc:
+                    self.limiter.pause(self._monotonic() + exc.retry_after)
+                    logger.warning("telegram: reply to %s waits %s s (flood control)", chat_id,
+                                   exc.retry_after)
+                except (TelegramServerError, TelegramNetworkError, TimeoutError) as exc:
+                    logger.warning("telegram: reply to %s failed (%s), try %d", chat_id, exc,
+                                   attempt + 1)
+                    await asyncio.sleep(2.0 ** attempt)
+                except TelegramForbiddenError:
+                    logger.info("telegram: chat %s blocked the bot; reply dropped", chat_id)
+                    return
+                except TelegramBadRequest as exc:
+                    logger.error("telegram: reply to %s refused: %s", chat_id, exc)
+                    break
+
+    async def send(self, chat_id: str, outgoing: Outgoing, *, group: bool,
+                   first: Slot | None = None) -> None:
+        """One message, as one or more API calls, each inside a slot of the limits.
+
+        `first` is a slot the caller already holds (the outbox sender takes its own); the slot
+        of every further call is waited for here.
+        """
+        for position, call in enumerate(self._calls(int(chat_id), outgoing)):
+            slot = first if position == 0 and first is not None else await acquire(
+                self.limiter, chat_id, group=group, monotonic=self._monotonic)
+            try:
+                await call()
+            finally:
+                if slot is not first:
+                    self.limiter.done(slot, self._monotonic())
+
+    def _calls(self, chat_id: int, outgoing: Outgoing) -> list[Callable[[], Awaitable[object]]]:
+        markup = mapping.keyboard(outgoing)
+        text = outgoing.text
+        calls: list[Callable[[], Awaitable[object]]] = []
+        attached = outgoing.image if outgoing.image is not None else outgoing.document
+        if attached is not None:
+            caption = text if len(text) <= mapping.CAPTION_LIMIT else None
+            if outgoing.image is not None:
+                photo = BufferedInputFile(attached, outgoing.image_name)
+                calls.append(lambda: self.bot.send_photo(
+                    chat_id, photo, caption=caption, reply_markup=markup if caption else None))
+            else:
+                document = BufferedInputFile(attached, outgoing.document_name)
+                calls.append(lambda: self.bot.send_document(
+                    chat_id, document, caption=caption,
+                    reply_markup=markup if caption else None))
+            if caption is not None:
+                return calls
+        parts = mapping.chunks(text) if text else []
+        for position, part in enumerate(parts):
+            last = position == len(parts) - 1
+            calls.append(lambda part=part, last=last: self.bot.send_message(  # type: ignore[misc]
+                chat_id, part, reply_markup=markup if last else None))
+        return calls
+
+
+class FileTooBig(Exception):
+    def __init__(self, size: int) -> None:
+        super().__init__(f"{size} bytes")
+        self.megabytes = round(size / 1024 / 1024, 1)
+
+
+async def _wait(stop: asyncio.Event, seconds: float, also: asyncio.Event | None = None) -> None:
+    waiters = [asyncio.ensure_future(stop.wait())]
+    if also is not None:
+        waiters.append(asyncio.ensure_future(also.wait()))
+    await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    for waiter in waiters:
+        waiter.cancel()

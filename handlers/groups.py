@@ -1,0 +1,59 @@
+"""Group chats: `/bindgroup <code>` by a dispatcher, and what the bot does in a bound group.
+
+A group prepared with `fieldbot group add` (scope and subscriptions) waits for its code to be
+sent in the chat it is meant for. In a group the bot answers commands of people with a role and
+stays quiet otherwise; forms are filled in the private chat.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from domain.clock import Clock
+from domain.events import Incoming, Outgoing
+from domain.model import Person, RoleKind
+from domain.scope import dispatcher_reaches
+from handlers.context import Texts
+from storage.uow import UnitOfWork
+
+logger = logging.getLogger(__name__)
+
+
+async def bind_group(event: Incoming, person: Person | None, *, uow: Callable[[], UnitOfWork],
+                     clock: Clock, t: Texts) -> list[Outgoing]:
+    if person is None or not person.has_role(RoleKind.DISPATCHER):
+        logger.info("refused /bindgroup in %s chat %s by user %s: not a dispatcher",
+                    event.channel, event.chat_id, event.user_id)
+        return [Outgoing(text=t("group.not_dispatcher"))]
+    code = event.args.strip()
+    if not code:
+        return [Outgoing(text=t("group.usage"))]
+    async with uow() as u:
+        group = await u.groups.by_code(code)
+        regions = await u.places.regions()
+        scope = frozenset({group.region_id} if group and group.region_id else set())
+        if group and group.unit_id is not None and (
+                region := await u.places.unit_region(group.unit_id)) is not None:
+            scope |= {region}
+        if group is None or not dispatcher_reaches(person, scope, regions):
+            logger.info("refused /bindgroup in %s chat %s: unknown code", event.channel,
+                        event.chat_id)
+            return [Outgoing(text=t("group.unknown_code"))]
+        bound = await u.groups.bind(group.id, channel=event.channel, chat_id=event.chat_id,
+                                    title=event.chat_title, by=person.id, now=clock.now())
+        if not bound:
+            return [Outgoing(text=t("group.unknown_code"))]
+        place = await _place_name(u, group.region_id, group.unit_id)
+        await u.commit()
+    logger.info("bound %s chat %s to group %s", event.channel, event.chat_id, group.id)
+    kinds = t("format.list_separator").join(t(f"subscription.{k}") for k in group.subscriptions)
+    return [Outgoing(text=t("group.bound", title=event.chat_title or group.title, place=place,
+                            subscriptions=kinds or t("group.no_subscriptions")))]
+
+
+async def _place_name(uow: UnitOfWork, region_id: int | None, unit_id: int | None) -> str:
+    if unit_id is not None and (unit := await uow.places.unit(unit_id)) is not None:
+        return unit.name
+    names = {r.id: r.name for r in await uow.places.regions()}
+    return names.get(region_id or -1, "")

@@ -1,0 +1,60 @@
+"""The port every channel's sender implements, and what a send can answer.
+
+A channel (Telegram, WeCom, a robot) turns an `Outgoing` into its platform's calls and maps the
+platform's answers to these exceptions; the outbox sender decides what each means.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from domain.events import Outgoing
+from reminders.limits import Limiter, Slot
+
+
+class RetryAfter(Exception):
+    """Flood control (429): wait `seconds` before sending anything on this channel."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"retry after {seconds:g} s")
+        self.seconds = seconds
+
+
+class Blocked(Exception):
+    """The person blocked the bot or left, or the bot was removed from the group (403)."""
+
+
+class TemporaryFailure(Exception):
+    """A server error or a time-out: worth trying again later."""
+
+
+class PermanentFailure(Exception):
+    """The platform refused this message for good (400 and the like)."""
+
+
+class DeliveryPort(Protocol):
+    channel: str
+    limiter: Limiter
+
+    async def deliver(self, chat_id: str, message: Outgoing, *, group: bool,
+                      slot: Slot | None = None) -> None:
+        """Send one message, its first call in `slot` (taken by the caller, who also stamps
+        it); raise one of the exceptions above when it was not delivered."""
+        ...
+
+
+async def acquire(limiter: Limiter, chat: str, *, group: bool,
+                  monotonic: Callable[[], float] = time.monotonic,
+                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+                  poll: float = 0.02) -> Slot:
+    """Wait for a slot (for replies, which cannot be put off to a later pass)."""
+    while True:
+        now = monotonic()
+        slot = limiter.try_acquire(chat, group=group, now=now)
+        if slot is not None:
+            return slot
+        free_at = limiter.free_at(chat, group=group, now=now)
+        await sleep(poll if free_at == float("inf") else max(free_at - now, 0.001))

@@ -1,0 +1,99 @@
+"""Group chats: prepared with a scope and subscriptions, then bound by a dispatcher's code."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage import models as m
+from storage.repositories.invites import new_code, normalise_code
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    id: int
+    title: str
+    region_id: int | None
+    unit_id: int | None
+    channel: str
+    chat_id: str | None  # None until bound
+    bind_code: str | None
+    subscriptions: tuple[str, ...]
+
+
+class BindRefused(enum.StrEnum):
+    UNKNOWN = "unknown"
+    USED = "used"
+
+
+class GroupsRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def _view(self, row: m.GroupChat) -> Group:
+        kinds = await self._session.scalars(
+            select(m.Subscription.kind).where(m.Subscription.group_chat_id == row.id)
+            .order_by(m.Subscription.id))
+        return Group(row.id, row.title, row.region_id, row.unit_id, row.channel, row.external_id,
+                     row.bind_code, tuple(kinds))
+
+    async def prepare(self, title: str, *, region_id: int | None, unit_id: int | None,
+                      subscriptions: Iterable[str], now: datetime) -> Group:
+        """A group row waiting for `/bindgroup <code>` in the chat (of any channel) it is for."""
+        row = m.GroupChat(channel="", title=title, region_id=region_id, unit_id=unit_id,
+                          bind_code=new_code(), created_at=now)
+        self._session.add(row)
+        await self._session.flush()
+        for kind in dict.fromkeys(subscriptions):
+            self._session.add(m.Subscription(group_chat_id=row.id, kind=kind))
+        await self._session.flush()
+        return await self._view(row)
+
+    async def by_code(self, code: str) -> Group | None:
+        row = await self._session.scalar(
+            select(m.GroupChat).where(m.GroupChat.bind_code == normalise_code(code)))
+        return await self._view(row) if row else None
+
+    async def by_chat(self, channel: str, chat_id: str) -> Group | None:
+        row = await self._session.scalar(
+            select(m.GroupChat).where(m.GroupChat.channel == channel,
+                                      m.GroupChat.external_id == chat_id,
+                                      m.GroupChat.bound_at.is_not(None)))
+        return await self._view(row) if row else None
+
+    async def bind(self, group_id: int, *, channel: str, chat_id: str, title: str | None,
+                   by: int, now: datetime) -> bool:
+        """Bind once: the code is spent whether or not the chat had another group before."""
+        values: dict[str, object] = {"channel": channel, "external_id": chat_id,
+                                     "bound_at": now, "bound_by_id": by, "bind_code": None}
+        if title:
+            values["title"] = title[:128]
+        # A chat holds one binding: an older group row for the same chat lets go of it.
+        await self._session.execute(
+            update(m.GroupChat).where(m.GroupChat.channel == channel,
+                                      m.GroupChat.external_id == chat_id,
+                                      m.GroupChat.id != group_id)
+            .values(external_id=None, bound_at=None))
+        result = await self._session.execute(
+            update(m.GroupChat).where(m.GroupChat.id == group_id,
+                                      m.GroupChat.bind_code.is_not(None)).values(**values))
+        return getattr(result, "rowcount", 0) == 1
+
+    async def chats(self, group_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+        """(channel, chat id) of each bound group among `group_ids`."""
+        if not group_ids:
+            return {}
+        rows = await self._session.execute(
+            select(m.GroupChat.id, m.GroupChat.channel, m.GroupChat.external_id)
+            .where(m.GroupChat.id.in_(group_ids), m.GroupChat.external_id.is_not(None),
+                   m.GroupChat.bound_at.is_not(None)))
+        return {gid: (channel, chat) for gid, channel, chat in rows if chat is not None}
+
+    async def all(self) -> list[Group]:
+        rows = await self._session.scalars(select(m.GroupChat).order_by(m.GroupChat.id))
+        return [await self._view(r) for r in rows]

@@ -1,0 +1,1 @@
+"""Fakes of outside services the bot talks to, for tests and benchmarks."""
