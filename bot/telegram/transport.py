@@ -13,6 +13,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
 from pathlib import Path
+from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -87,15 +88,22 @@ class TelegramBot:
     async def poll(self, stop: asyncio.Event) -> None:
         """Long polling, confirming an update only once it has been handled."""
         await self.bot.delete_webhook(drop_pending_updates=False)
-        offset: int | None = None
-        last = 0
+        last = 0  # the newest update id this process has taken
         pause = 1.0
         while not stop.is_set():
-            busy = bool(self.inbox.in_progress)
+            # Confirm only what has been handled: the oldest update still in hand stays
+            # unconfirmed (Telegram sends it again after a crash), everything before it goes.
+            in_hand = self.inbox.in_progress
+            offset = min(in_hand) if in_hand else (last + 1 if last else None)
+            poll = asyncio.ensure_future(self.bot.get_updates(
+                offset=offset, timeout=0 if in_hand else self._poll_timeout,
+                allowed_updates=ALLOWED_UPDATES, request_timeout=self._poll_timeout + 10))
+            await _wait(stop, self._poll_timeout + 15, poll)
+            if not poll.done():  # stopping: a long poll confirms nothing, drop it
+                poll.cancel()
+                break
             try:
-                updates = await self.bot.get_updates(
-                    offset=offset, timeout=0 if busy else self._poll_timeout,
-                    allowed_updates=ALLOWED_UPDATES, request_timeout=self._poll_timeout + 10)
+                updates = poll.result()
                 pause = 1.0
             except (TelegramNetworkError, TelegramServerError, TelegramConflictError,
                     TimeoutError) as exc:
@@ -104,11 +112,10 @@ class TelegramBot:
                 pause = min(pause * 2, 30.0)
                 continue
             for update in updates:
-                last = max(last, update.update_id)
-                if update.update_id not in self.inbox.in_progress:
-                    self.inbox.put(update)
-            offset = min(self.inbox.in_progress) if self.inbox.in_progress else (
-                last + 1 if last else None)
+                if update.update_id in in_hand or update.update_id <= last:
+                    continue  # in hand, or handled already by this process
+                last = update.update_id
+                self.inbox.put(update)
             if self.inbox.in_progress:
                 self.inbox.progress.clear()
                 await _wait(stop, 0.2, self.inbox.progress)
@@ -275,10 +282,13 @@ class FileTooBig(Exception):
         self.megabytes = round(size / 1024 / 1024, 1)
 
 
-async def _wait(stop: asyncio.Event, seconds: float, also: asyncio.Event | None = None) -> None:
-    waiters = [asyncio.ensure_future(stop.wait())]
-    if also is not None:
+async def _wait(stop: asyncio.Event, seconds: float,
+                also: asyncio.Event | asyncio.Future[Any] | None = None) -> None:
+    """Until `stop`, `also` (an event set or a future done) or `seconds`, whichever first."""
+    waiters: list[asyncio.Future[Any]] = [asyncio.ensure_future(stop.wait())]
+    if isinstance(also, asyncio.Event):
         waiters.append(asyncio.ensure_future(also.wait()))
-    await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    await asyncio.wait([*waiters, *([also] if isinstance(also, asyncio.Future) else [])],
+                       timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
     for waiter in waiters:
         waiter.cancel()

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from PIL import Image
-from sqlalchemy.engine import URL
-
-from tests.conftest import backends, create_postgres_database, drop_postgres_database
 
 FIELDBOT = str(Path(sys.executable).with_name("fieldbot"))
 
@@ -22,21 +16,6 @@ def run(args: list[str], env: dict[str, str], stdin: str = "",
         timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run([FIELDBOT, *args], input=stdin, capture_output=True, text=True,
                           env=env, timeout=timeout, check=False)
-
-
-@pytest.fixture(params=backends())
-def env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
-    """The environment of an operator with a data folder of their own, on each database."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith("FIELDBOT_")}
-    base |= {"FIELDBOT_DATA_DIR": str(tmp_path / "data"), "PYTHONUNBUFFERED": "1"}
-    if request.param == "sqlite":
-        yield base
-        return
-    url: URL = asyncio.run(create_postgres_database())
-    try:
-        yield base | {"FIELDBOT_DATABASE_URL": url.render_as_string(hide_password=False)}
-    finally:
-        asyncio.run(drop_postgres_database(url))
 
 
 def sqlite_only(env: dict[str, str]) -> dict[str, str]:

@@ -31,7 +31,6 @@ from aiohttp import web
 from PIL import Image
 
 SEND_METHODS = frozenset({"sendMessage", "sendPhoto", "sendDocument", "sendMediaGroup"})
-EDIT_METHODS = frozenset({"editMessageText", "editMessageReplyMarkup"})
 
 # Fields aiogram sends as JSON strings in form bodies.
 _JSON_FIELDS = frozenset(
@@ -266,6 +265,7 @@ class FakeTelegram:
         self.violations: list[str] = []
         self.answered_callbacks: dict[str, dict[str, Any]] = {}
         self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
+        self.webhook: dict[str, Any] | None = None  # what setWebhook was given
 
         self._t0 = time.monotonic()
         self._runner: web.AppRunner | None = None
@@ -299,6 +299,7 @@ class FakeTelegram:
             "getMe": self._get_me,
             "getUpdates": self._get_updates,
             "deleteWebhook": self._delete_webhook,
+            "setWebhook": self._set_webhook,
             "setMyCommands": self._set_my_commands,
             "getMyCommands": self._get_my_commands,
             "deleteMyCommands": self._delete_my_commands,
@@ -1082,7 +1083,20 @@ class FakeTelegram:
     async def _delete_webhook(self, request: _Request, at: float) -> bool:
         if request.params.get("drop_pending_updates") is True:
             self._pending = []
+        self.webhook = None
         return True
+
+    async def _set_webhook(self, request: _Request, at: float) -> bool:
+        url = request.params.get("url")
+        if not isinstance(url, str) or not url:
+            raise _ApiError(400, "Bad Request: bad webhook: An HTTP URL must be provided")
+        self.webhook = {"url": url, "secret_token": request.params.get("secret_token"),
+                        "allowed_updates": request.params.get("allowed_updates")}
+        return True
+
+    def update_json(self, update_id: int) -> dict[str, Any]:
+        """An update as Telegram would POST it to a webhook."""
+        return dict(self._updates[update_id])
 
     @staticmethod
     def _commands_key(params: dict[str, Any]) -> tuple[str, str]:

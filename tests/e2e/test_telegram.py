@@ -1,0 +1,161 @@
+"""Telegram end to end: the real `fieldbot run` process against a fake Bot API on loopback."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from storage import models as m
+from storage.db import create_engine, session_factory
+from tests.e2e.telegram_harness import (
+    GROUP_CODE,
+    BotProcess,
+    TelegramUser,
+    cli,
+    confirmed,
+    invite,
+    jpeg,
+    running,
+    telegram_env,
+)
+from tests.fakes.telegram_api import FakeTelegram
+
+WANG, ZHOU, STRANGER, LEADER = 7001, 7002, 7999, 7003
+
+
+@pytest.fixture
+async def tg() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def county(env: dict[str, str], tg: FakeTelegram) -> dict[str, str]:
+    """The demo county, and the bot's environment pointed at the fake Telegram."""
+    await cli(["demo", "--no-chat"], env)
+    return telegram_env(env, tg)
+
+
+async def database_rows(env: dict[str, str], table: type[m.Base]) -> int:
+    url = env.get("FIELDBOT_DATABASE_URL") or (
+        f"sqlite+aiosqlite:///{env['FIELDBOT_DATA_DIR']}/fieldbot.sqlite3")
+    engine = create_engine(url)
+    try:
+        async with session_factory(engine)() as session:
+            return int(await session.scalar(select(func.count()).select_from(table)) or 0)
+    finally:
+        await engine.dispose()
+
+
+async def report_until_progress(wang: TelegramUser) -> None:
+    assert "请选择项目" in await wang.say("/report")
+    await wang.press("毛绒")
+    await wang.press("施工中")
+
+
+async def answer(user: TelegramUser, text: str) -> str:
+    """Type an answer; confirm it when it is lower than last time."""
+    reply = await user.say(text)
+    return await user.press("确认是") if "确认是" in reply else reply
+
+
+async def test_invite_report_with_an_album_survive_a_crash_and_status(
+        county: dict[str, str], tg: FakeTelegram, tmp_path: Path) -> None:
+    wang_code = await invite(county, "liaison_wang")
+    zhou_code = await invite(county, "dispatcher_hb_zhou")
+    wang, zhou = TelegramUser(tg, WANG, "王磊"), TelegramUser(tg, ZHOU, "周敏")
+    stranger = TelegramUser(tg, STRANGER, "路人")
+    identities = await database_rows(county, m.ChatIdentity)
+
+    bot = BotProcess(county, tmp_path / "bot.log")
+    await bot.start(tg)
+    assert tg.commands[("default", "")][0]["command"] == "report"
+    assert "日报" in tg.commands[("default", "zh")][0]["description"]
+    assert tg.commands[("default", "en")][0]["description"] == "today's daily report"
+
+    assert "还没有绑定" in await stranger.say("/report")
+    assert await database_rows(county, m.ChatIdentity) == identities  # nothing stored
+
+    assert "绑定成功" in await wang.say(f"/start {wang_code}")
+    await report_until_progress(wang)
+    assert "形象进度" in wang.chat[-1].text
+    chosen = [m for m in wang.chat if "✔ 施工中" in m.text]
+    assert chosen and chosen[0].reply_markup is None  # the pressed keyboard shows the choice
+    assert tg.answered_callbacks  # every press answered
+
+    # the bot dies mid-form and comes back: the form goes on where it was
+    assert await bot.stop(signal.SIGKILL) == -signal.SIGKILL
+    await bot.start(tg)
+    assert "完成了哪些工作" in await answer(wang, "96")
+    await wang.say("钢结构吊装6榀，屋面板铺设")
+    await wang.say("130")
+    assert "照片" in await answer(wang, "90000万元")
+    reply = await wang.album([jpeg(1), jpeg(2), jpeg(3)])
+    assert "3 张" in reply  # the album arrives as one answer
+    await wang.press("完成")
+    await wang.press("跳过")
+    await wang.press("否")
+    done = await wang.press("确认提交")
+    assert "日报已提交" in done or "日报已更新" in done
+
+    assert "绑定成功" in await zhou.say(f"/start {zhou_code}")
+    status = await zhou.say("/status HB-001")
+    assert "96" in status and "汉滨区毛绒文创总部产业园" in status
+    assert await bot.stop() == 0
+    assert tg.violations == []
+    assert "Traceback" not in bot.log()
+
+
+async def test_an_update_delivered_again_after_a_crash_is_handled_once(
+        county: dict[str, str], tg: FakeTelegram, tmp_path: Path) -> None:
+    wang = TelegramUser(tg, WANG, "王磊")
+    code = await invite(county, "liaison_wang")
+    async with running(county, tg, tmp_path / "bot.log") as bot:
+        await wang.say(f"/start {code}")
+        await report_until_progress(wang)
+        answered = len(wang.chat)
+        last = tg.calls_of("getUpdates")[-1]
+        pressed = max(u for u in range(1, 100) if confirmed(tg, u) and u < int(
+            last.params.get("offset") or 0))
+        await bot.stop(signal.SIGKILL)
+        tg.redeliver(pressed)  # as if the crash came before the confirmation
+        await bot.start(tg)
+        await tg.wait_for(lambda: confirmed(tg, pressed) and len(tg.calls_of("getUpdates")) > 2)
+        reply = await wang.say("/help")
+        assert len(wang.chat) == answered + 2  # /help, then the open question again — no more
+        assert "形象进度" in reply
+
+
+async def test_groups_are_bound_by_a_dispatcher_and_get_their_messages(
+        county: dict[str, str], tg: FakeTelegram, tmp_path: Path) -> None:
+    out = await cli(["group", "add", "汉滨区项目调度群", "--place", "汉滨区",
+                     "--subscribe", "daily_summary,weekly_digest"], county)
+    found = GROUP_CODE.search(out)
+    assert found, out
+    group_code = found.group(1)
+    wang_code = await invite(county, "liaison_wang")
+    zhou_code = await invite(county, "dispatcher_hb_zhou")
+    tg.add_group(-1001, "汉滨区项目调度群")
+    wang, zhou = TelegramUser(tg, WANG, "王磊"), TelegramUser(tg, ZHOU, "周敏")
+    async with running(county, tg, tmp_path / "bot.log"):
+        await wang.say(f"/start {wang_code}")
+        await zhou.say(f"/start {zhou_code}")
+        quiet = tg.send_text(WANG, "/status 毛绒", chat_id=-1001)
+        refused = tg.send_text(WANG, f"/bindgroup {group_code}", chat_id=-1001)
+        await tg.wait_for(lambda: confirmed(tg, refused))
+        group_chat = [msg.text for msg in tg.messages_to(-1001)]
+        assert len(group_chat) == 1 and "只有项目办" in group_chat[0]  # the unbound group: quiet
+        assert quiet < refused
+        bound = tg.send_text(ZHOU, f"/bindgroup {group_code}", chat_id=-1001)
+        await tg.wait_for(lambda: confirmed(tg, bound))
+        assert "本群已绑定" in tg.messages_to(-1001)[-1].text
+        asked = tg.send_text(WANG, "/status 毛绒", chat_id=-1001)
+        await tg.wait_for(lambda: confirmed(tg, asked))
+        assert "毛绒" in tg.messages_to(-1001)[-1].text
+        form = tg.send_text(WANG, "/report", chat_id=-1001)
+        await tg.wait_for(lambda: confirmed(tg, form))
+        assert "私聊" in tg.messages_to(-1001)[-1].text
