@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import signal
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
+import aiohttp
 import pytest
-from sqlalchemy import func, select
 
-from storage import models as m
+from domain.events import Outgoing
+from domain.model import OutboxState
 from storage.db import create_engine, session_factory
+from storage.uow import UnitOfWorkFactory
 from tests.e2e.telegram_harness import (
     GROUP_CODE,
     BotProcess,
@@ -24,7 +28,7 @@ from tests.e2e.telegram_harness import (
 )
 from tests.fakes.telegram_api import FakeTelegram
 
-WANG, ZHOU, STRANGER, LEADER = 7001, 7002, 7999, 7003
+WANG, ZHOU, STRANGER = 7001, 7002, 7999
 
 
 @pytest.fixture
@@ -40,15 +44,22 @@ async def county(env: dict[str, str], tg: FakeTelegram) -> dict[str, str]:
     return telegram_env(env, tg)
 
 
-async def database_rows(env: dict[str, str], table: type[m.Base]) -> int:
+@asynccontextmanager
+async def database(env: dict[str, str]) -> AsyncIterator[UnitOfWorkFactory]:
+    """The bot's database, as the operator configured it."""
     url = env.get("FIELDBOT_DATABASE_URL") or (
         f"sqlite+aiosqlite:///{env['FIELDBOT_DATA_DIR']}/fieldbot.sqlite3")
     engine = create_engine(url)
     try:
-        async with session_factory(engine)() as session:
-            return int(await session.scalar(select(func.count()).select_from(table)) or 0)
+        yield UnitOfWorkFactory(session_factory(engine))
     finally:
         await engine.dispose()
+
+
+async def chat_accounts(env: dict[str, str]) -> int:
+    async with database(env) as uow, uow() as u:
+        people = await u.people.all()
+        return sum(len(chats) for chats in (await u.people.chats([p.id for p in people])).values())
 
 
 async def report_until_progress(wang: TelegramUser) -> None:
@@ -69,7 +80,7 @@ async def test_invite_report_with_an_album_survive_a_crash_and_status(
     zhou_code = await invite(county, "dispatcher_hb_zhou")
     wang, zhou = TelegramUser(tg, WANG, "王磊"), TelegramUser(tg, ZHOU, "周敏")
     stranger = TelegramUser(tg, STRANGER, "路人")
-    identities = await database_rows(county, m.ChatIdentity)
+    identities = await chat_accounts(county)
 
     bot = BotProcess(county, tmp_path / "bot.log")
     await bot.start(tg)
@@ -78,7 +89,7 @@ async def test_invite_report_with_an_album_survive_a_crash_and_status(
     assert tg.commands[("default", "en")][0]["description"] == "today's daily report"
 
     assert "还没有绑定" in await stranger.say("/report")
-    assert await database_rows(county, m.ChatIdentity) == identities  # nothing stored
+    assert await chat_accounts(county) == identities  # nothing stored
 
     assert "绑定成功" in await wang.say(f"/start {wang_code}")
     await report_until_progress(wang)
@@ -159,3 +170,75 @@ async def test_groups_are_bound_by_a_dispatcher_and_get_their_messages(
         form = tg.send_text(WANG, "/report", chat_id=-1001)
         await tg.wait_for(lambda: confirmed(tg, form))
         assert "私聊" in tg.messages_to(-1001)[-1].text
+
+
+async def test_a_429_storm_and_a_blocked_user_deliver_everything_once(
+        county: dict[str, str], tg: FakeTelegram, tmp_path: Path) -> None:
+    """40 reminders, the first sends answered 429 and 500, one recipient has blocked the bot."""
+    now = datetime.now(UTC)
+    async with database(county) as uow, uow() as u:
+        people = [p for p in await u.people.all() if p.key != "dispatcher_hb_zhou"][:40]
+        for n, person in enumerate(people):
+            await u.people.bind_identity(person.id, "telegram", str(8000 + n), now)
+            await u.outbox.enqueue(kind="test.reminder", period="2026-11-22",
+                                   recipient=f"person:{person.id}", now=now,
+                                   payload=Outgoing(text=f"提醒 {n}").to_payload())
+        await u.commit()
+    blocked = people[5]
+    tg.block(8005)
+    zhou_code = await invite(county, "dispatcher_hb_zhou")
+    tg.fail_next(None, status=429, retry_after=1, count=3)
+    tg.fail_next(None, status=500, count=2)
+    zhou = TelegramUser(tg, ZHOU, "周敏")
+    async with running(county, tg, tmp_path / "bot.log") as bot:
+        await zhou.say(f"/start {zhou_code}")
+        chats = [8000 + n for n in range(40) if n != 5]
+        await tg.wait_for(lambda: all(tg.messages_to(c) for c in chats), timeout=60)
+        await tg.wait_for(lambda: any("屏蔽" in m.text for m in zhou.chat), timeout=30)
+        assert await bot.stop() == 0
+    for chat in chats:
+        texts = [m.text for m in tg.messages_to(chat)]
+        assert len(texts) == 1, (chat, texts)  # nothing twice, despite 429 and 500
+    assert tg.messages_to(8005) == []
+    assert tg.violations == []
+    notice = next(m.text for m in zhou.chat if "屏蔽" in m.text)
+    assert blocked.name in notice
+    async with database(county) as uow, uow() as u:
+        counts = await u.outbox.counts()
+        assert (await u.people.get(blocked.id)).reachable is False  # type: ignore[union-attr]
+    assert counts.get(OutboxState.PENDING, 0) == 0
+    assert counts.get(OutboxState.FAILED, 0) == 1  # the blocked one, given up at once
+    assert "retry after" in bot.log() or "asked to wait" in bot.log()
+
+
+async def test_webhook_mode_checks_the_secret_and_answers(
+        county: dict[str, str], tg: FakeTelegram, tmp_path: Path,
+        unused_tcp_port: int) -> None:
+    port = unused_tcp_port
+    env = county | {"FIELDBOT_TELEGRAM__WEBHOOK_URL": "https://bot.example.gov.cn",
+                    "FIELDBOT_TELEGRAM__WEBHOOK_SECRET": "s3cret-token_1",
+                    "FIELDBOT_TELEGRAM__LISTEN_PORT": str(port)}
+    code = await invite(env, "liaison_wang")
+    async with running(env, tg, tmp_path / "bot.log", "--webhook") as bot, \
+            aiohttp.ClientSession() as http:
+        assert tg.webhook == {"url": "https://bot.example.gov.cn/telegram/webhook",
+                              "secret_token": "s3cret-token_1",
+                              "allowed_updates": ["message", "callback_query"]}
+        url = f"http://127.0.0.1:{port}/telegram/webhook"
+        update = tg.update_json(tg.send_text(WANG, f"/start {code}"))
+        forged = await http.post(url, json=update,
+                                 headers={"X-Telegram-Bot-Api-Secret-Token": "guess"})
+        assert forged.status == 401
+        assert tg.messages_to(WANG) == []
+        async with database(env) as uow, uow() as u:
+            assert await u.people.by_identity("telegram", str(WANG)) is None
+        answered = await http.post(url, json=update,
+                                   headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token_1"})
+        assert answered.status == 200
+        assert "绑定成功" in tg.messages_to(WANG)[-1].text  # answered before the 200
+        again = await http.post(url, json=update,
+                                headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token_1"})
+        assert again.status == 200 and len(tg.messages_to(WANG)) == 1  # a retry: handled once
+        health = await (await http.get(f"http://127.0.0.1:{port}/healthz")).json()
+        assert health["ok"] is True and health["database"] == "ok"
+        assert await bot.stop() == 0
