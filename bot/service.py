@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import time
 from contextlib import suppress
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiogram import Bot
@@ -30,6 +31,7 @@ logger = logging.getLogger(__name__)
 
 LANGUAGES = ("zh-CN", "en")
 WEBHOOK_PATH = "/telegram/webhook"
+RECEIPTS_KEPT = timedelta(days=7)
 
 
 class NotConfigured(Exception):
@@ -72,7 +74,7 @@ async def serve(app: App, *, webhook: bool, stop: asyncio.Event) -> None:
                                   max_attempts=settings.outbox.max_attempts,
                                   idle_poll=settings.outbox.idle_poll_seconds))
         app.router.after_event = sender.wake
-        jobs = [send_outbox(app, sender, stop)]
+        jobs = [send_outbox(app, sender, stop), tidy(app, telegram.limiter, stop)]
         if webhook:
             jobs.append(serve_webhook(app, telegram, stop))
         else:
@@ -94,6 +96,24 @@ async def send_outbox(app: App, sender: OutboxSender, stop: asyncio.Event) -> No
                 await asyncio.wait_for(stop.wait(), timeout=10)
     finally:
         await lock.release()
+
+
+async def tidy(app: App, limiter: Limiter, stop: asyncio.Event, *,
+               every: float = 300.0) -> None:
+    """Keep memory and tables bounded: idle chats' send windows, receipts no update can
+    be redelivered against any more (Telegram keeps an update 24 hours; a week is ample)."""
+    while not stop.is_set():
+        limiter.forget_idle(time.monotonic())
+        try:
+            async with app.uow() as uow:
+                pruned = await uow.receipts.prune(app.clock.now() - RECEIPTS_KEPT)
+                await uow.commit()
+            if pruned:
+                logger.info("receipts: %d older than %s forgotten", pruned, RECEIPTS_KEPT)
+        except Exception:
+            logger.exception("receipts: pruning failed; trying again later")
+        with suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=every)
 
 
 async def serve_webhook(app: App, telegram: TelegramBot, stop: asyncio.Event) -> None:

@@ -14,6 +14,7 @@ from domain.model import ProblemCategory, SiteStatus
 from domain.scope import project_scope
 from storage import models as m
 from storage.repositories.problems import NewProblem
+from storage.repositories.receipts import Receipt
 from storage.repositories.reports import ReportInput
 from storage.uow import UnitOfWorkFactory
 from tests.world import World
@@ -219,3 +220,47 @@ async def test_foreign_keys_are_enforced(uow: UnitOfWorkFactory, clock: FixedClo
     with pytest.raises(IntegrityError):
         async with uow() as u:
             await u.people.bind_identity(9999, "telegram", "1", clock.now())
+
+
+async def test_an_invite_binds_one_account_even_when_two_race(
+        uow: UnitOfWorkFactory, world: World, clock: FixedClock) -> None:
+    async with uow() as u:
+        invite = await u.invites.create(world.viewer, created_by_id=None, now=clock.now(),
+                                        expires_at=clock.now() + timedelta(days=1))
+        await u.commit()
+
+    async def redeem(account: str) -> object:
+        async with uow() as u:
+            result = await u.invites.redeem(invite.code, channel="telegram",
+                                            external_id=account, display_name=None,
+                                            now=clock.now())
+            await u.commit()
+            return result
+
+    results = await asyncio.gather(redeem("a"), redeem("b"), return_exceptions=True)
+    winners = [r for r in results if r == world.viewer]
+    assert len(winners) == 1, results
+    async with uow() as u:
+        bound = [await u.people.by_identity("telegram", a) for a in ("a", "b")]
+    assert sum(p is not None for p in bound) == 1
+
+
+async def test_receipts_and_outbox_claims(uow: UnitOfWorkFactory, world: World,
+                                          clock: FixedClock) -> None:
+    receipt = Receipt("telegram", ("41", "42"), clock.now())
+    async with uow.receipted(receipt)() as u:
+        await u.commit()
+    assert receipt.recorded
+    async with uow() as u:
+        assert await u.receipts.seen("telegram", ["42"])
+        assert not await u.receipts.seen("wecom", ["42"])
+        await u.outbox.enqueue(kind="k", period="p", recipient="person:1", payload={"text": "x"},
+                               now=clock.now())
+        item = (await u.outbox.due(clock.now(), limit=5))[0]
+        assert await u.outbox.claim([item.id], lease_until=clock.now()) == {item.id}
+        assert await u.outbox.claim([item.id], lease_until=clock.now()) == set()  # taken
+        await u.commit()
+    async with uow() as u:
+        assert await u.receipts.prune(clock.now() + timedelta(seconds=1)) == 2
+        assert await u.outbox.recover(clock.now(), all_claims=False) == 1
+        await u.commit()
