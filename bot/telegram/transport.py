@@ -152,15 +152,22 @@ class TelegramBot:
             return None
         attachments: list[Attachment] = []
         for message in messages:
+            if message.chat.type != "private":
+                break  # files in groups are not for the bot: never fetched
+            t = self._texts(mapping.language(message.from_user))
             try:
                 if (found := await self._download(message)) is not None:
                     attachments.append(found)
                     files.append(found.path)
             except FileTooBig as exc:
-                t = self._texts(mapping.language(message.from_user))
-                await self.reply_to(message.chat.id, message.chat.type != "private",
-                                    [Outgoing(text=t("telegram.file_too_big",
-                                                     megabytes=exc.megabytes))])
+                await self.reply_to(message.chat.id, False, [Outgoing(
+                    text=t("telegram.file_too_big", megabytes=exc.megabytes))])
+                return None
+            except (TelegramAPIError, TimeoutError, OSError) as exc:
+                logger.warning("telegram: a file from chat %s could not be fetched: %s",
+                               message.chat.id, exc)
+                await self.reply_to(message.chat.id, False,
+                                    [Outgoing(text=t("telegram.download_failed"))])
                 return None
         if len(messages) > 1:
             return mapping.from_album(messages, update_ids=[u.update_id for u in updates],
