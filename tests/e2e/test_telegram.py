@@ -78,12 +78,15 @@ async def test_invite_report_with_an_album_survive_a_crash_and_status(
         county: dict[str, str], tg: FakeTelegram, tmp_path: Path) -> None:
     wang_code = await invite(county, "liaison_wang")
     zhou_code = await invite(county, "dispatcher_hb_zhou")
+    async with running(county, tg, tmp_path / "bot.log") as bot:
+        await conversation(bot, tg, wang_code, zhou_code, county)
+
+
+async def conversation(bot: BotProcess, tg: FakeTelegram, wang_code: str, zhou_code: str,
+                       county: dict[str, str]) -> None:
     wang, zhou = TelegramUser(tg, WANG, "王磊"), TelegramUser(tg, ZHOU, "周敏")
     stranger = TelegramUser(tg, STRANGER, "路人")
     identities = await chat_accounts(county)
-
-    bot = BotProcess(county, tmp_path / "bot.log")
-    await bot.start(tg)
     assert tg.commands[("default", "")][0]["command"] == "report"
     assert "日报" in tg.commands[("default", "zh")][0]["description"]
     assert tg.commands[("default", "en")][0]["description"] == "today's daily report"
