@@ -1,18 +1,20 @@
-"""B1: complete daily-report conversations through the real Telegram transport, on SQLite.
+"""B3: complete daily-report conversations through the real Telegram transport, on SQLite.
 
 Run: `.venv/bin/python bench/telegram_forms.py`
 
 fieldbot: the real `fieldbot run` process (long polling, aiogram 3) against the fake Telegram
 Bot API of `tests/fakes/telegram_api.py`, on the seeded demo county in SQLite. Each of the
-demo's K liaisons has a Telegram account of their own and files R complete daily reports on
-their first project, concurrently, one step at a time: /report, project, 施工中, progress,
-work, workers, investment, one photo, 完成, 跳过 (location), 否 (problems), 确认提交 — the
-next step only once the bot has confirmed the last update to Telegram (it does so only after
-handling it and sending every reply). A step's latency runs from the user's update being queued
-to that confirmation. The bot's send limits are raised (so this measures processing, not the
-1 message/s per chat pacing) and the fake does not enforce Telegram's.
-Baseline, measured in the same run on the same kind of fake server: a bare aiogram echo bot
-(`bench/echo_bot.py`, one handler answering `message.answer(message.text)`), the same K users
+demo's 20 liaisons has a Telegram account of their own (bound straight in the database) and
+files complete daily reports on a project of their own (no two on the same project), all at
+once, one step at a time: /report, project, 施工中, progress, work, workers, investment, one
+1024×768 JPEG, 完成, 跳过 (location), 否 (problems), 确认提交 (and 确认是 when a value is lower
+than last time) — the next step only once the bot has confirmed the last update to Telegram
+(it does so only after handling it and sending every reply). A step's latency runs from the
+user's update being queued to that confirmation. The bot's send limits are raised (so this
+measures processing, not the 1 message/s per chat pacing) and the fake does not enforce
+Telegram's.
+Baseline, measured in the same run on the same fake server: a bare aiogram echo bot
+(`bench/echo_bot.py`, one handler answering `message.answer(message.text)`), the same 20 users
 sending as many texts as the fieldbot users sent updates, each waiting for its echo.
 Both again with 50 ms of latency added by the fake to every API call.
 """
@@ -35,6 +37,8 @@ from sqlalchemy import insert, select
 
 from storage import models as m
 from storage.db import create_engine
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `tests`, run as bench/NAME.py
 from tests.e2e.telegram_harness import jpeg
 from tests.fakes.telegram_api import FakeTelegram, SentMessage
 
@@ -175,6 +179,7 @@ class Result:
     steps: int
     seconds: float
     latencies: list[float]
+    cpu: float  # seconds of CPU the bot process used in the timed part
 
     @property
     def rate(self) -> float:
@@ -195,8 +200,18 @@ async def start(tg: FakeTelegram, args: Sequence[str], env: dict[str, str],
         await tg.wait_for(lambda: len(tg.calls_of("getUpdates")) > before, timeout=60)
     except TimeoutError:
         process.kill()
-        raise RuntimeError(f"{args[0]} did not start:\n{log.read_text()[-3000:]}") from None
+        raise RuntimeError(f"{args[0]} did not start:\n{tail(log)}") from None
     return process
+
+
+def tail(log: Path, chars: int = 5000) -> str:
+    return log.read_text(errors="replace")[-chars:]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def stop(process: asyncio.subprocess.Process) -> None:
@@ -272,18 +287,18 @@ async def measure_fieldbot(tg: FakeTelegram, env: dict[str, str], users: list[Li
         await asyncio.gather(*(u.report(images[i][0]) for i, u in enumerate(people)))
         for user in people:
             user.latencies.clear()
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), cpu_seconds(process.pid)
 
         async def reports(i: int, user: User) -> None:
             for image in images[i][1:]:
                 await user.report(image)
 
         await asyncio.gather(*(reports(i, u) for i, u in enumerate(people)))
-        seconds = time.perf_counter() - began
+        seconds, cpu = time.perf_counter() - began, cpu_seconds(process.pid) - cpu
     finally:
         await stop(process)
     latencies = [t for u in people for t in u.latencies]
-    return Result("fieldbot", tg.latency, len(latencies), seconds, latencies)
+    return Result("fieldbot", tg.latency, len(latencies), seconds, latencies, cpu)
 
 
 async def measure_echo(tg: FakeTelegram, users: list[Liaison], per_user: int,
@@ -296,27 +311,27 @@ async def measure_echo(tg: FakeTelegram, users: list[Liaison], per_user: int,
         await asyncio.gather(*(u.echoes(5) for u in people))
         for user in people:
             user.latencies.clear()
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), cpu_seconds(process.pid)
         await asyncio.gather(*(u.echoes(per_user) for u in people))
-        seconds = time.perf_counter() - began
+        seconds, cpu = time.perf_counter() - began, cpu_seconds(process.pid) - cpu
         # aiogram confirms an update with the next getUpdates: leave none for the next bot
         await tg.wait_for(lambda: watch.confirmed(watch.last_update), timeout=STEP_TIMEOUT)
     finally:
         await stop(process)
     latencies = [t for u in people for t in u.latencies]
-    return Result("aiogram echo bot", tg.latency, len(latencies), seconds, latencies)
+    return Result("aiogram echo bot", tg.latency, len(latencies), seconds, latencies, cpu)
 
 
 def print_table(results: list[Result]) -> None:
     print(f"{'latency':<9}{'bot':<18}{'steps':>7}{'seconds':>9}{'steps/s':>9}"
-          f"{'median':>10}{'p95':>10}")
+          f"{'median':>11}{'p95':>11}{'bot CPU':>9}")
     for r in results:
         print(f"{r.latency * 1000:>4.0f} ms  {r.bot:<18}{r.steps:>7}{r.seconds:>9.1f}"
-              f"{r.rate:>9.1f}{statistics.median(r.latencies) * 1000:>7.1f} ms"
-              f"{r.quantile(0.95) * 1000:>7.1f} ms")
+              f"{r.rate:>9.1f}{statistics.median(r.latencies) * 1000:>8.1f} ms"
+              f"{r.quantile(0.95) * 1000:>8.1f} ms{r.cpu / r.seconds:>8.0%}")
         if r.bot != "fieldbot":
             ours = next(o for o in results if o.bot == "fieldbot" and o.latency == r.latency)
-            print(f"{'':<9}{'ratio fieldbot/echo':<34}{ours.rate / r.rate:>9.2f}x")
+            print(f"{'':<9}{'fieldbot / echo':<34}{ours.rate / r.rate:>9.2f}x")
 
 
 async def main() -> None:
@@ -334,24 +349,30 @@ async def main() -> None:
         # One server for every bot and latency: Telegram's update ids only grow, and fieldbot
         # skips an update id it has a receipt for (a redelivery), so a fresh fake counting
         # from 1 again would look like redeliveries to the second fieldbot run.
-        async with FakeTelegram(enforce_limits=False) as tg:
-            for latency in LATENCIES:
-                tg.latency = latency
-                images = [[jpeg(next(seed)) for _ in range(REPORTS + 1)] for _ in users]
-                ours = await measure_fieldbot(tg, env, users, images,
-                                              Path(tmp) / "fieldbot.log")
-                per_user = ours.steps // len(users)
-                results += [ours, await measure_echo(tg, users, per_user,
-                                                     Path(tmp) / "echo.log")]
-        log = (Path(tmp) / "fieldbot.log").read_text(errors="replace")
-        if "Traceback" in log:
-            print(log[-5000:])
-    steps = results[0].steps // (len(users) * REPORTS)
+        log = Path(tmp) / "fieldbot.log"
+        try:
+            async with FakeTelegram(enforce_limits=False) as tg:
+                for latency in LATENCIES:
+                    tg.latency = latency
+                    images = [[jpeg(next(seed)) for _ in range(REPORTS + 1)] for _ in users]
+                    ours = await measure_fieldbot(tg, env, users, images, log)
+                    per_user = ours.steps // len(users)
+                    results += [ours, await measure_echo(tg, users, per_user,
+                                                         Path(tmp) / "echo.log")]
+        except Exception:
+            print(f"fieldbot's log ends:\n{tail(log)}", file=sys.stderr)
+            raise
+        errors = [line for line in tail(log, 10**9).splitlines() if " ERROR " in line]
+    steps = results[0].steps / (len(users) * REPORTS)
     print(f"{len(users)} Telegram users at once, {REPORTS} daily reports each "
-          f"({steps} update steps a report, one a photo), after one warm-up report each")
-    print("fieldbot: `fieldbot run` on SQLite, send limits raised to measure processing "
-          "(not the 1/s per-chat pacing); the fake enforces no limits")
+          f"({steps:.1f} update steps a report on average, one of them a photo), after one "
+          "warm-up report each; the echo bot gets as many texts per user")
+    print("fieldbot: `fieldbot run` on SQLite; its send limits raised so this measures "
+          "processing, not the 1 message/s per-chat pacing; the fake enforces no limits")
+    print("steps/s: all users together; median, p95: one step, update queued to confirmed "
+          "(echo: to the echo); bot CPU: the bot process's CPU time / wall time")
     print_table(results)
+    print(f"errors in fieldbot's log: {len(errors)}", *errors[:5], sep="\n  ")
 
 
 if __name__ == "__main__":

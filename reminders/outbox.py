@@ -118,7 +118,10 @@ class OutboxSender:
             return 0.01
         now = self._clock.now()
         async with self._uow() as uow:
-            items = [i for i in await uow.outbox.due(now, limit=self.settings.batch)
+            # What fits now is at most `room`; reading a few times that leaves room for rows
+            # whose chat must wait, without reading the whole backlog on every pass.
+            limit = min(self.settings.batch, room * 4)
+            items = [i for i in await uow.outbox.due(now, limit=limit)
                      if i.id not in self._in_flight]
             addresses = await self._addresses(uow, items)
         if not items:

@@ -1,7 +1,16 @@
-"""The unit of work: one session, one transaction, rolled back unless committed."""
+"""The unit of work: one session, one transaction, rolled back unless committed.
+
+On SQLite, units of work of one process take turns through one gate (re-entrant within a task):
+SQLite has one writer at a time anyway, and a transaction that read before it writes cannot
+wait for the lock — it fails with "database is locked", or two read-modify-writes of one row
+(a report's version) interleave. Taking turns in the process is also faster than SQLite's
+busy-wait sleeps. PostgreSQL needs no gate: its row locks (`FOR UPDATE`) do the work.
+"""
 
 from __future__ import annotations
 
+import asyncio
+from contextvars import ContextVar
 from types import TracebackType
 from typing import Self
 
@@ -42,14 +51,18 @@ class UnitOfWork:
     receipts: ReceiptsRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], *,
-                 receipt: Receipt | None = None) -> None:
+                 receipt: Receipt | None = None, gate: Gate | None = None) -> None:
         self._sessions = sessions
         self._session: AsyncSession | None = None
         self._receipt = receipt
+        self._gate = gate
+        self._entered_gate = False
 
     async def __aenter__(self) -> Self:
         if self._session is not None:
             raise RuntimeError("a unit of work is not re-entrant")
+        if self._gate is not None:
+            self._entered_gate = await self._gate.enter()
         session = self._sessions()
         self._session = session
         self.places = PlacesRepository(session)
@@ -71,12 +84,16 @@ class UnitOfWork:
     async def __aexit__(self, exc_type: type[BaseException] | None,
                         exc: BaseException | None, tb: TracebackType | None) -> None:
         session, self._session = self._session, None
-        if session is None:
-            return
         try:
-            await session.rollback()
+            if session is not None:
+                try:
+                    await session.rollback()
+                finally:
+                    await session.close()
         finally:
-            await session.close()
+            if self._entered_gate and self._gate is not None:
+                self._entered_gate = False
+                self._gate.leave()
 
     async def commit(self) -> None:
         if self._session is None:
@@ -90,24 +107,56 @@ class UnitOfWork:
             receipt.recorded = True
 
 
+class Gate:
+    """One unit of work at a time in this process; a task already inside may enter again."""
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+        self._holder: ContextVar[asyncio.Task[object] | None] = ContextVar(
+            "fieldbot_uow_gate", default=None)
+        self._depth = 0
+
+    async def enter(self) -> bool:
+        """Returns whether this call took the gate (False: the task already holds it)."""
+        task = asyncio.current_task()
+        if task is not None and self._holder.get() is task:
+            self._depth += 1
+            return True
+        await self._lock.acquire()
+        self._holder.set(task)
+        self._depth = 1
+        return True
+
+    def leave(self) -> None:
+        self._depth -= 1
+        if self._depth == 0:
+            self._holder.set(None)
+            self._lock.release()
+
+
 class UnitOfWorkFactory:
     """Makes a fresh unit of work per use; the one object handlers are given."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+        bind = sessions.kw.get("bind")
+        dialect = getattr(bind, "dialect", None)
+        self._gate = Gate() if getattr(dialect, "name", "") == "sqlite" else None
 
     def __call__(self) -> UnitOfWork:
-        return UnitOfWork(self._sessions)
+        return UnitOfWork(self._sessions, gate=self._gate)
 
     def receipted(self, receipt: Receipt) -> ReceiptedFactory:
         """Units of work whose first commit also records `receipt`."""
-        return ReceiptedFactory(self._sessions, receipt)
+        return ReceiptedFactory(self._sessions, receipt, self._gate)
 
 
 class ReceiptedFactory:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], receipt: Receipt) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], receipt: Receipt,
+                 gate: Gate | None) -> None:
         self._sessions = sessions
         self._receipt = receipt
+        self._gate = gate
 
     def __call__(self) -> UnitOfWork:
-        return UnitOfWork(self._sessions, receipt=self._receipt)
+        return UnitOfWork(self._sessions, receipt=self._receipt, gate=self._gate)

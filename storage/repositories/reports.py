@@ -10,6 +10,7 @@ from sqlalchemy import Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.model import ReportView, SiteStatus
+from storage import dialect
 from storage import models as m
 from storage.repositories.attachments import AttachedPhoto, attach
 from storage.repositories.audit import AuditRepository
@@ -49,22 +50,33 @@ class ReportsRepository:
         self._audit = AuditRepository(session)
 
     async def save(self, report: ReportInput, now: datetime) -> tuple[int, int]:
-        """Insert or amend the day's report; returns (report id, version)."""
+        """Insert or amend the day's report; returns (report id, version).
+
+        The day's row is made first if missing (version 0, ON CONFLICT DO NOTHING) and then
+        locked, so two people confirming the same project at once become versions 1 and 2
+        rather than a clash on the (project, day) key.
+        """
+        await self._session.execute(
+            dialect.insert(self._session, m.DailyReport).values(
+                project_id=report.project_id, report_date=report.report_date, version=0,
+                reporter_id=report.reporter_id, site_status=report.site_status,
+                progress_pct=report.progress_pct, work_done=report.work_done,
+                created_at=now, updated_at=now)
+            .on_conflict_do_nothing(index_elements=[m.DailyReport.project_id,
+                                                    m.DailyReport.report_date]))
         row = await self._session.scalar(
             select(m.DailyReport).where(m.DailyReport.project_id == report.project_id,
                                         m.DailyReport.report_date == report.report_date)
-            .with_for_update())
+            .with_for_update().execution_options(populate_existing=True))
+        if row is None:
+            raise LookupError("the day's report row vanished")
         after = _snapshot(report)
         before: dict[str, Any] | None = None
-        if row is None:
-            row = m.DailyReport(project_id=report.project_id, report_date=report.report_date,
-                                version=1, created_at=now)
-            self._session.add(row)
-        else:
+        if row.version > 0:
             before = await self._version_data(row.id, row.version)
-            row.version += 1
             await self._session.execute(
                 delete(m.PhotoAttachment).where(m.PhotoAttachment.report_id == row.id))
+        row.version += 1
         row.reporter_id = report.reporter_id
         row.site_status = report.site_status
         row.stop_reason = report.stop_reason

@@ -264,3 +264,21 @@ async def test_receipts_and_outbox_claims(uow: UnitOfWorkFactory, world: World,
         assert await u.receipts.prune(clock.now() + timedelta(seconds=1)) == 2
         assert await u.outbox.recover(clock.now(), all_claims=False) == 1
         await u.commit()
+
+
+async def test_two_reports_of_one_project_at_once_both_land(
+        uow: UnitOfWorkFactory, world: World, clock: FixedClock) -> None:
+    """Two liaisons confirm the same project's report in the same instant (SQLite included)."""
+
+    async def submit(progress: str) -> int:
+        async with uow() as u:
+            _, version = await u.reports.save(ReportInput(
+                project_id=world.projects["HB-001"], report_date=date(2026, 11, 22),
+                reporter_id=world.liaison, site_status=SiteStatus.WORKING,
+                progress_pct=Decimal(progress), work_done="吊装", workers=10,
+                ytd_investment=None), clock.now())
+            await u.commit()
+            return version
+
+    versions = await asyncio.gather(submit("40"), submit("41"))
+    assert sorted(versions) == [1, 2]
