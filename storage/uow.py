@@ -56,13 +56,12 @@ class UnitOfWork:
         self._session: AsyncSession | None = None
         self._receipt = receipt
         self._gate = gate
-        self._entered_gate = False
 
     async def __aenter__(self) -> Self:
         if self._session is not None:
             raise RuntimeError("a unit of work is not re-entrant")
         if self._gate is not None:
-            self._entered_gate = await self._gate.enter()
+            await self._gate.enter()
         session = self._sessions()
         self._session = session
         self.places = PlacesRepository(session)
@@ -91,8 +90,7 @@ class UnitOfWork:
                 finally:
                     await session.close()
         finally:
-            if self._entered_gate and self._gate is not None:
-                self._entered_gate = False
+            if self._gate is not None:
                 self._gate.leave()
 
     async def commit(self) -> None:
@@ -116,16 +114,14 @@ class Gate:
             "fieldbot_uow_gate", default=None)
         self._depth = 0
 
-    async def enter(self) -> bool:
-        """Returns whether this call took the gate (False: the task already holds it)."""
+    async def enter(self) -> None:
         task = asyncio.current_task()
         if task is not None and self._holder.get() is task:
             self._depth += 1
-            return True
+            return
         await self._lock.acquire()
         self._holder.set(task)
         self._depth = 1
-        return True
 
     def leave(self) -> None:
         self._depth -= 1
