@@ -93,8 +93,9 @@ async def invite(ctx: Context) -> list[Outgoing]:
     async with ctx.uow() as uow:
         found = await uow.people.find(who)
         regions = await uow.places.regions()
+        unit_regions = {u.id: u.region_id for u in await uow.places.units()}
         reachable = [p for p in found if dispatcher_reaches(
-            ctx.person, person_regions(p, await uow.places.unit_region(p.unit_id)), regions)]
+            ctx.person, person_regions(p, unit_regions.get(p.unit_id or -1)), regions)]
         exact = [p for p in reachable if who in (p.key, p.name)]
         chosen = exact if len(exact) == 1 else reachable
         if not chosen:

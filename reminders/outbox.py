@@ -56,6 +56,12 @@ class SenderSettings:
     idle_poll: float = 2.0  # seconds between looks when nothing is due (other processes write)
 
 
+def _recipient(item: OutboxItem) -> tuple[str, int]:
+    """("person" or "group", its id) from "person:12"."""
+    kind, _, ident = item.recipient.partition(":")
+    return kind, int(ident)
+
+
 def backoff(attempts: int, settings: SenderSettings) -> float:
     return float(min(settings.backoff_base * 2 ** attempts, settings.backoff_cap))
 
@@ -171,22 +177,18 @@ class OutboxSender:
 
     async def _addresses(self, uow: UnitOfWork, items: Sequence[OutboxItem],
                          ) -> dict[int, Address]:
-        person_ids: list[int] = []
-        group_ids: list[int] = []
-        for item in items:
-            kind, _, ident = item.recipient.partition(":")
-            (person_ids if kind == "person" else group_ids).append(int(ident))
-        people = await uow.people.chats(person_ids)
-        groups = await uow.groups.chats(group_ids)
+        recipients = {item.id: _recipient(item) for item in items}
+        people = await uow.people.chats([n for kind, n in recipients.values() if kind == "person"])
+        groups = await uow.groups.chats([n for kind, n in recipients.values() if kind == "group"])
         found: dict[int, Address] = {}
         for item in items:
-            kind, _, ident = item.recipient.partition(":")
+            kind, ident = recipients[item.id]
             if kind == "group":
-                if (chat := groups.get(int(ident))) and chat[0] in self._ports \
+                if (chat := groups.get(ident)) and chat[0] in self._ports \
                         and item.channel in (None, chat[0]):
                     found[item.id] = Address(chat[0], chat[1], group=True)
                 continue
-            chats = people.get(int(ident), {})
+            chats = people.get(ident, {})
             for channel in ([item.channel] if item.channel else list(self._ports)):
                 if channel in chats and channel in self._ports:
                     found[item.id] = Address(channel, chats[channel], group=False)
@@ -255,8 +257,9 @@ class OutboxSender:
                 await uow.outbox.fail(item.id, f"{type(outcome).__name__}: {outcome}")
                 logger.warning("outbox: message %d to %s given up: %s", item.id,
                                item.recipient, outcome)
-                if isinstance(outcome, Blocked) and item.recipient.startswith("person:"):
-                    await self._unreachable(uow, int(item.recipient.split(":")[1]), now)
+                kind, ident = _recipient(item)
+                if isinstance(outcome, Blocked) and kind == "person":
+                    await self._unreachable(uow, ident, now)
             await uow.commit()
 
     async def _unreachable(self, uow: UnitOfWork, person_id: int, now: datetime) -> None:

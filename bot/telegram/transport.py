@@ -227,14 +227,13 @@ class TelegramBot:
         message = query.message
         if isinstance(message, Message):
             label = mapping.button_label(message, query.data or "")
-            original = message.text or message.caption
             with suppress(TelegramAPIError, TimeoutError):
-                if refused or label is None or original is None or message.text is None:
+                if refused or label is None or message.text is None:
                     await self.bot.edit_message_reply_markup(
                         chat_id=message.chat.id, message_id=message.message_id)
                 else:
                     await self.bot.edit_message_text(
-                        text=f"{original}\n\n✔ {label}"[:mapping.TEXT_LIMIT],
+                        text=f"{message.text}\n\n✔ {label}"[:mapping.TEXT_LIMIT],
                         chat_id=message.chat.id, message_id=message.message_id)
         return replies[1:] if refused else replies
 
