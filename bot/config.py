@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import os
 from contextvars import ContextVar
+from datetime import date, time
 from pathlib import Path
 from tomllib import TOMLDecodeError
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from apscheduler.triggers.cron import CronTrigger
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
@@ -62,6 +64,66 @@ class WeComSettings(BaseModel):
     api_base: str = "https://qyapi.weixin.qq.com"
 
 
+class RhythmSettings(BaseModel):
+    """When each rhythm runs: crontab lines (minute hour day month weekday) in `timezone`.
+
+    Weekdays by name (mon,thu): APScheduler counts numbers from Monday = 0, unlike cron.
+    """
+
+    enabled: bool = True
+    grace_hours: float = Field(default=6, ge=0)  # a run missed while down is caught up within
+    liaison_reminder: str = "0 16,19 * * *"
+    leader_unreported: str = "0 21 * * *"
+    daily_summary: str = "30 21 * * *"
+    visit_reminder: str = "0 9 * * mon,thu"
+    weekly_digest: str = "0 17 * * fri"
+    ten_day_check: str = "0 17 10,20,last * *"
+    monthly_review: str = "0 9 1 * *"
+    quarterly_review: str = "0 9 1 1,4,7,10 *"
+    quiet_start: str = "22:00"  # a person's quiet hours unless they set their own
+    quiet_end: str = "07:30"
+
+    @field_validator("liaison_reminder", "leader_unreported", "daily_summary", "visit_reminder",
+                     "weekly_digest", "ten_day_check", "monthly_review", "quarterly_review")
+    @classmethod
+    def _crontab(cls, value: str) -> str:
+        try:
+            CronTrigger.from_crontab(value)
+        except ValueError as exc:
+            raise ValueError(f"not a crontab line ({exc}): {value!r}") from exc
+        return value
+
+    @field_validator("quiet_start", "quiet_end")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        try:
+            time.fromisoformat(value)
+        except ValueError as exc:
+            raise ValueError(f"not a time of day like 22:00: {value!r}") from exc
+        return value
+
+
+class LetterSettings(BaseModel):
+    """The thresholds of the three letters (SPEC: "The three letters")."""
+
+    reminder_days_before_start: int = Field(default=30, gt=0)  # 提醒函
+    assignment_days_overdue: int = Field(default=15, gt=0)  # 交办函
+    supervision_lag_points: int = Field(default=20, gt=0)  # 督办函: behind plan by
+    supervision_silent_days: int = Field(default=5, gt=0)  # 督办函: no report for
+    supervision_problem_level: int = Field(default=3, ge=1, le=5)  # 督办函: a problem at
+
+
+class CalendarSettings(BaseModel):
+    """Corrections to the official holiday calendar, e.g. next year's before the package has it."""
+
+    extra_holidays: list[date] = []
+    extra_workdays: list[date] = []
+
+
+class DigestSettings(BaseModel):
+    font: Path | None = None  # a CJK font for charts; found among the installed fonts if unset
+
+
 class FormSettings(BaseModel):
     draft_hours: float = Field(default=24, gt=0)  # an unfinished form is dropped after this
 
@@ -86,6 +148,10 @@ class Settings(BaseSettings):
     forms: FormSettings = FormSettings()
     photos: PhotoSettings = PhotoSettings()
     outbox: OutboxSettings = OutboxSettings()
+    rhythms: RhythmSettings = RhythmSettings()
+    letters: LetterSettings = LetterSettings()
+    calendar: CalendarSettings = CalendarSettings()
+    digests: DigestSettings = DigestSettings()
 
     @field_validator("timezone")
     @classmethod

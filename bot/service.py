@@ -18,6 +18,7 @@ from aiohttp import web
 from bot.bootstrap import App
 from bot.config import Settings
 from bot.i18n import translator
+from bot.schedule import build_scheduler, run_scheduler
 from bot.telegram.port import TelegramPort
 from bot.telegram.transport import TelegramBot
 from bot.telegram.webhook import webhook_app
@@ -75,6 +76,10 @@ async def serve(app: App, *, webhook: bool, stop: asyncio.Event) -> None:
                                   idle_poll=settings.outbox.idle_poll_seconds))
         app.router.after_event = sender.wake
         jobs = [send_outbox(app, sender, stop), tidy(app, telegram.limiter, stop)]
+        if settings.rhythms.enabled:
+            scheduler = build_scheduler(app)
+            scheduler.after_run = sender.wake
+            jobs.append(run_scheduler(app, scheduler, stop))
         if webhook:
             jobs.append(serve_webhook(app, telegram, stop))
         else:

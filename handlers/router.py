@@ -22,6 +22,7 @@ from handlers import onboarding
 from handlers.context import Context, Handler, Texts
 from handlers.forms.engine import Forms
 from handlers.groups import bind_group
+from handlers.letters import acknowledge, letters
 from handlers.my_projects import my_projects
 from handlers.status import status
 from storage.repositories.groups import Group
@@ -36,8 +37,10 @@ COMMANDS: Mapping[str, Handler] = {
     "my": my_projects,
     "status": status,
     "invite": onboarding.invite,
+    "letters": letters,
+    "ack": acknowledge,
 }
-GROUP_COMMANDS = frozenset({"start", "help", "my", "status"})
+GROUP_COMMANDS = frozenset({"start", "help", "my", "status", "letters"})
 
 
 class ChatLocks:

@@ -424,6 +424,18 @@ class InboundReceipt(Base):
     received_at: Mapped[datetime] = mapped_column(index=True)
 
 
+class RhythmRun(Base):
+    """One due time of one rhythm, run or skipped: written with the messages the run queued."""
+
+    __tablename__ = "rhythm_runs"
+    rhythm: Mapped[str] = mapped_column(String(32), primary_key=True)
+    due_at: Mapped[datetime] = mapped_column(primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(16))  # ran, skipped
+    messages: Mapped[int] = mapped_column(Integer, default=0)
+    ran_at: Mapped[datetime]
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
 class FormDraft(Base):
     """An unfinished form, one per person and chat, kept across restarts."""
 

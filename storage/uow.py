@@ -19,8 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage.repositories.audit import AuditRepository
 from storage.repositories.counters import CountersRepository
 from storage.repositories.drafts import DraftsRepository
+from storage.repositories.figures import FiguresRepository
 from storage.repositories.groups import GroupsRepository
 from storage.repositories.invites import InvitesRepository
+from storage.repositories.letters import LettersRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.people import PeopleRepository
 from storage.repositories.photos import PhotosRepository
@@ -29,6 +31,7 @@ from storage.repositories.problems import ProblemsRepository
 from storage.repositories.projects import ProjectsRepository
 from storage.repositories.receipts import Receipt, ReceiptsRepository
 from storage.repositories.reports import ReportsRepository
+from storage.repositories.runs import RunsRepository
 from storage.repositories.visits import VisitsRepository
 
 
@@ -47,8 +50,11 @@ class UnitOfWork:
     counters: CountersRepository
     drafts: DraftsRepository
     invites: InvitesRepository
+    letters: LettersRepository
     groups: GroupsRepository
     receipts: ReceiptsRepository
+    figures: FiguresRepository
+    runs: RunsRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], *,
                  receipt: Receipt | None = None, gate: Gate | None = None) -> None:
@@ -76,8 +82,11 @@ class UnitOfWork:
         self.counters = CountersRepository(session)
         self.drafts = DraftsRepository(session)
         self.invites = InvitesRepository(session)
+        self.letters = LettersRepository(session)
         self.groups = GroupsRepository(session)
         self.receipts = ReceiptsRepository(session)
+        self.figures = FiguresRepository(session)
+        self.runs = RunsRepository(session)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,
@@ -92,6 +101,13 @@ class UnitOfWork:
         finally:
             if self._gate is not None:
                 self._gate.leave()
+
+    @property
+    def session(self) -> AsyncSession:
+        """The session itself, for a query no repository has (tests, tools)."""
+        if self._session is None:
+            raise RuntimeError("no session outside `async with`")
+        return self._session
 
     async def commit(self) -> None:
         if self._session is None:

@@ -97,3 +97,12 @@ class GroupsRepository:
     async def all(self) -> list[Group]:
         rows = await self._session.scalars(select(m.GroupChat).order_by(m.GroupChat.id))
         return [await self._view(r) for r in rows]
+
+    async def subscribed(self, kind: str) -> list[Group]:
+        """The bound groups that receive `kind` (a digest), in a stable order."""
+        rows = await self._session.scalars(
+            select(m.GroupChat)
+            .join(m.Subscription, m.Subscription.group_chat_id == m.GroupChat.id)
+            .where(m.Subscription.kind == kind, m.GroupChat.bound_at.is_not(None))
+            .order_by(m.GroupChat.id))
+        return [await self._view(r) for r in rows]

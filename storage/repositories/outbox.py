@@ -35,14 +35,17 @@ class OutboxRepository:
         self._session = session
 
     async def enqueue(self, *, kind: str, period: str, recipient: str, payload: dict[str, Any],
-                      now: datetime, subject: str = "", channel: str | None = None) -> bool:
+                      now: datetime, subject: str = "", channel: str | None = None,
+                      not_before: datetime | None = None) -> bool:
         """Add a message unless its (kind, period, recipient, subject) is already there.
 
         Returns whether it was new, so a rhythm that runs twice never writes it twice.
+        `not_before` holds it back (until a person's quiet hours end).
         """
+        due = now if not_before is None or not_before < now else not_before
         stmt = dialect.insert(self._session, m.OutboxMessage).values(
             kind=kind, period=period, recipient=recipient, subject=subject, channel=channel,
-            payload=payload, state=OutboxState.PENDING, attempts=0, next_attempt_at=now,
+            payload=payload, state=OutboxState.PENDING, attempts=0, next_attempt_at=due,
             created_at=now,
         ).on_conflict_do_nothing(
             index_elements=[m.OutboxMessage.kind, m.OutboxMessage.period,

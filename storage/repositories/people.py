@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import Select, func, or_, select, update
@@ -111,8 +111,21 @@ class PeopleRepository:
             update(m.Person).where(m.Person.id == person_id).values(reachable=reachable))
 
     async def dispatchers(self) -> list[Person]:
+        return await self.with_role(RoleKind.DISPATCHER)
+
+    async def by_ids(self, person_ids: Iterable[int]) -> dict[int, Person]:
+        """The active people among these ids, with their roles."""
+        ids = sorted(set(person_ids))
+        if not ids:
+            return {}
+        rows = await self._session.scalars(
+            self._people().where(m.Person.id.in_(ids), m.Person.active.is_(True)))
+        return {row.id: to_person(row) for row in rows}
+
+    async def with_role(self, kind: RoleKind) -> list[Person]:
+        """The active people holding a role of this kind."""
         rows = await self._session.scalars(
             self._people().join(m.RoleGrant, m.RoleGrant.person_id == m.Person.id)
-            .where(m.RoleGrant.kind == RoleKind.DISPATCHER, m.Person.active.is_(True))
+            .where(m.RoleGrant.kind == kind, m.Person.active.is_(True))
             .order_by(m.Person.id).distinct())
         return [to_person(r) for r in rows]

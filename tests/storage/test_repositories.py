@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -189,8 +190,8 @@ async def test_problem_numbers_are_unique_under_concurrent_submissions(
 
 async def test_outbox_key_is_written_once(uow: UnitOfWorkFactory, world: World,
                                           clock: FixedClock) -> None:
-    key = {"kind": "daily_reminder", "period": "2026-11-22T16",
-           "recipient": f"person:{world.liaison}"}
+    key: dict[str, Any] = {"kind": "daily_reminder", "period": "2026-11-22T16",
+                           "recipient": f"person:{world.liaison}"}
     async with uow() as u:
         assert await u.outbox.enqueue(**key, payload={"text": "请填报"}, now=clock.now())
         assert not await u.outbox.enqueue(**key, payload={"text": "again"}, now=clock.now())

@@ -1,0 +1,66 @@
+"""Wiring of the rhythms: their settings, calendar, charts and scheduler, from configuration."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import suppress
+from datetime import time, timedelta
+
+from bot.bootstrap import App
+from bot.config import Settings
+from bot.i18n import translator
+from domain.clock import Clock
+from domain.workdays import WorkCalendar
+from reminders.charts import Charts, find_cjk_font
+from reminders.rhythms import JOBS, build_rhythms
+from reminders.rhythms.base import LetterRules, Quiet, RhythmDeps
+from reminders.scheduler import RhythmScheduler
+from storage.leader import LeaderLock
+
+logger = logging.getLogger(__name__)
+
+
+def rhythm_deps(settings: Settings) -> RhythmDeps:
+    font = find_cjk_font(settings.digests.font)
+    if font is None:
+        logger.warning("charts: no CJK font found; digests go out as text only "
+                       "(install fonts-noto-cjk or set digests.font)")
+    rhythms, letters = settings.rhythms, settings.letters
+    return RhythmDeps(
+        texts_for=translator, zone=settings.zone,
+        calendar=WorkCalendar(extra_holidays=settings.calendar.extra_holidays,
+                              extra_workdays=settings.calendar.extra_workdays),
+        charts=Charts(font),
+        quiet=Quiet(time.fromisoformat(rhythms.quiet_start), time.fromisoformat(rhythms.quiet_end)),
+        letters=LetterRules(
+            reminder_days_before_start=letters.reminder_days_before_start,
+            assignment_days_overdue=letters.assignment_days_overdue,
+            supervision_lag_points=letters.supervision_lag_points,
+            supervision_silent_days=letters.supervision_silent_days,
+            supervision_problem_level=letters.supervision_problem_level),
+        default_language=settings.language)
+
+
+def build_scheduler(app: App, *, clock: Clock | None = None,
+                    deps: RhythmDeps | None = None) -> RhythmScheduler:
+    settings = app.settings
+    crontabs = {name: getattr(settings.rhythms, name) for name in JOBS}
+    rhythms = build_rhythms(crontabs, deps or rhythm_deps(settings), settings.zone)
+    return RhythmScheduler(app.uow, clock or app.clock, rhythms,
+                           grace=timedelta(hours=settings.rhythms.grace_hours))
+
+
+async def run_scheduler(app: App, scheduler: RhythmScheduler, stop: asyncio.Event) -> None:
+    """Run the rhythms in the one instance holding the scheduler lock; stand by otherwise."""
+    lock = LeaderLock(app.engine, "scheduler")
+    try:
+        while not stop.is_set():
+            if await lock.try_acquire():
+                await scheduler.serve(stop)
+                return
+            logger.info("scheduler: another instance runs the rhythms; standing by")
+            with suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=10)
+    finally:
+        await lock.release()

@@ -1,0 +1,136 @@
+"""What every rhythm needs: its settings and ports, who is quiet, which group sees what."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from domain.events import Outgoing
+from domain.figures import ProjectFigures
+from domain.model import Person, Region
+from domain.scope import descendants
+from domain.workdays import WorkCalendar
+from handlers.context import Texts
+from reminders.charts import Charts, ChartsUnavailable
+from reminders.scheduler import Due
+from storage.repositories.groups import Group
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Quiet:
+    start: time
+    end: time
+
+    def contains(self, moment: time) -> bool:
+        if self.start <= self.end:
+            return self.start <= moment < self.end
+        return moment >= self.start or moment < self.end  # across midnight: 22:00–07:30
+
+    def ends_after(self, local: datetime) -> datetime:
+        """The first moment after `local` at which the quiet hours are over."""
+        end = datetime.combine(local.date(), self.end, tzinfo=local.tzinfo)
+        return end if end > local else end + timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class LetterRules:
+    reminder_days_before_start: int = 30
+    assignment_days_overdue: int = 15
+    supervision_lag_points: int = 20
+    supervision_silent_days: int = 5
+    supervision_problem_level: int = 3
+
+
+@dataclass(frozen=True, slots=True)
+class RhythmDeps:
+    texts_for: Callable[[str | None], Texts]
+    zone: ZoneInfo
+    calendar: WorkCalendar
+    charts: Charts
+    quiet: Quiet = Quiet(time(22, 0), time(7, 30))
+    letters: LetterRules = field(default_factory=LetterRules)
+    default_language: str | None = None
+
+    def texts(self, language: str | None) -> Texts:
+        return self.texts_for(language or self.default_language)
+
+    def local(self, moment: datetime) -> datetime:
+        return moment.astimezone(self.zone)
+
+    def day(self, due: Due) -> date:
+        """The day a run is about: the local date of its scheduled time."""
+        return self.local(due.at).date()
+
+
+async def to_person(deps: RhythmDeps, due: Due, person: Person, message: Outgoing, *,
+                    kind: str, period: str, subject: str = "",
+                    drop_when_quiet: bool = False) -> bool:
+    """Queue a message for a person, respecting their quiet hours.
+
+    A message for today only (a "report today" reminder) is dropped in quiet hours; anything
+    else waits until they end. Returns whether a message was queued.
+    """
+    local = deps.local(due.now)
+    not_before = None
+    if deps.quiet.contains(local.time().replace(tzinfo=None)):
+        if drop_when_quiet:
+            logger.info("%s for person %s not sent: caught up in their quiet hours", kind,
+                        person.id)
+            return False
+        not_before = deps.quiet.ends_after(local)
+    return await due.uow.outbox.enqueue(
+        kind=kind, period=period, recipient=f"person:{person.id}", subject=subject,
+        payload=message.to_payload(), now=due.now, not_before=not_before)
+
+
+async def to_group(due: Due, group: Group, message: Outgoing, *, kind: str, period: str) -> bool:
+    return await due.uow.outbox.enqueue(
+        kind=kind, period=period, recipient=f"group:{group.id}", payload=message.to_payload(),
+        now=due.now)
+
+
+class GroupScope:
+    """Which projects a group chat follows: its region and everything below, or its unit."""
+
+    def __init__(self, group: Group, regions: Iterable[Region]) -> None:
+        self.group = group
+        self._regions = (descendants([group.region_id], regions) if group.region_id is not None
+                         else frozenset())
+
+    def covers(self, project: ProjectFigures) -> bool:
+        if self.group.unit_id is not None:
+            return project.unit_id == self.group.unit_id
+        return project.region_id in self._regions
+
+    def covers_place(self, region_id: int, unit_id: int) -> bool:
+        if self.group.unit_id is not None:
+            return unit_id == self.group.unit_id
+        return region_id in self._regions
+
+    def select(self, projects: Iterable[ProjectFigures]) -> list[ProjectFigures]:
+        return [p for p in projects if self.covers(p)]
+
+
+async def draw(deps: RhythmDeps, what: str, render: Callable[[], bytes]) -> bytes | None:
+    """A chart drawn off the event loop; None (text only, one log line) without a CJK font."""
+    try:
+        return await asyncio.to_thread(render)
+    except ChartsUnavailable:
+        logger.warning("%s: sent without its chart: no CJK font (install fonts-noto-cjk or set "
+                       "digests.font)", what)
+        return None
+
+
+def names(items: Iterable[str], *, limit: int, t: Texts) -> str:
+    """"甲、乙、丙 等 12 个" — a list cut short for a chat message."""
+    listed = list(items)
+    shown = "、".join(listed[:limit]) if t.language == "zh-CN" else ", ".join(listed[:limit])
+    if len(listed) > limit:
+        return t("rhythm.and_more", shown=shown, count=len(listed))
+    return shown

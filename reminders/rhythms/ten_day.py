@@ -1,0 +1,212 @@
+"""每旬必督, the ten-day check: on the 10th, the 20th and the last day, every project's lag and
+traffic light is recomputed, the three letters (三函) are issued where due — once per project
+and cause — and the ten-day report goes to the groups that subscribe to it."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from decimal import Decimal
+from functools import partial
+
+from domain.events import Outgoing
+from domain.figures import ProjectFigures, completion, lag, light_counts
+from domain.model import LetterKind, Light, Stage
+from domain.periods import Period, ten_day_of
+from domain.progress import light_for, planned_pct
+from handlers.context import Texts
+from handlers.letters import letter_number, render_letter
+from reminders.rhythms.base import GroupScope, RhythmDeps, draw, to_group, to_person
+from reminders.rhythms.weekly import completion_chart
+from reminders.scheduler import Due
+from storage.repositories.letters import LetterView
+
+logger = logging.getLogger(__name__)
+
+NOT_STARTED = (Stage.RESERVE, Stage.PRELIMINARY)
+SILENCE_LOOKBACK = 60  # days looked back for a site that never reported
+MAX_LAGGARDS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Cause:
+    kind: LetterKind
+    cause: str  # unique per project and kind: the same cause never gets a second letter
+    reason: str  # the sentence of the letter's body
+
+
+async def ten_day_check(deps: RhythmDeps, due: Due) -> int:
+    day = deps.day(due)
+    period = ten_day_of(day)
+    projects = await due.uow.figures.projects(day, since=period.start)
+    supervised = await due.uow.letters.open_supervision()
+    t = deps.texts(None)
+    issued: list[LetterView] = []
+    updated: list[ProjectFigures] = []
+    for project in projects:
+        causes = letter_causes(deps, t, project, day=day, period=period)
+        if project.id in supervised and not any(c.kind is LetterKind.SUPERVISION for c in causes):
+            await due.uow.letters.close_supervision(project.id, now=due.now)
+            supervised.discard(project.id)
+        for cause in causes:
+            if cause.kind is LetterKind.SUPERVISION and project.id in supervised:
+                continue  # one open supervision letter at a time; it stays until caught up
+            letter = await due.uow.letters.issue(
+                kind=cause.kind, project_id=project.id, cause=cause.cause, period=period.key,
+                region_id=project.region_id, unit_id=project.unit_id,
+                leader_id=project.lead_leader_id, body=cause.reason, now=due.now,
+                year=day.year)
+            if letter is not None:
+                issued.append(letter)
+                if cause.kind is LetterKind.SUPERVISION:
+                    supervised.add(project.id)
+        updated.append(await _relight(due, project, day, supervised=project.id in supervised))
+    queued = sum([await _send_letter(deps, due, letter) for letter in issued])
+    logger.info("ten-day check %s: %d letters issued", period.key, len(issued))
+    return queued + await _ten_day_report(deps, due, period, day, projects=updated,
+                                         issued=issued)
+
+
+def letter_causes(deps: RhythmDeps, t: Texts, project: ProjectFigures, *, day: date,
+                  period: Period) -> list[Cause]:
+    """Which letters a project has earned on `day` (before the once-per-cause check)."""
+    rules = deps.letters
+    found: list[Cause] = []
+    start = project.planned_start
+    if project.stage in NOT_STARTED and project.actual_start is None and start is not None:
+        if day < start <= day + timedelta(days=rules.reminder_days_before_start):
+            found.append(Cause(LetterKind.REMINDER, f"start_soon:{start.isoformat()}",
+                               t("letter_cause.start_soon", date=t.short_date(start))))
+        elif (day - start).days >= rules.assignment_days_overdue:
+            found.append(Cause(LetterKind.ASSIGNMENT, f"start_overdue:{start.isoformat()}",
+                               t("letter_cause.start_overdue", date=t.short_date(start),
+                                 days=(day - start).days)))
+    end = project.planned_end
+    if (project.stage is Stage.CONSTRUCTION and project.actual_end is None and end is not None
+            and (day - end).days >= rules.assignment_days_overdue):
+        found.append(Cause(LetterKind.ASSIGNMENT, f"end_overdue:{end.isoformat()}",
+                           t("letter_cause.end_overdue", date=t.short_date(end),
+                             days=(day - end).days)))
+    if project.under_construction:
+        found += _supervision(deps, t, project, day=day, period=period)
+    return found
+
+
+def _supervision(deps: RhythmDeps, t: Texts, project: ProjectFigures, *, day: date,
+                 period: Period) -> list[Cause]:
+    rules = deps.letters
+    found = []
+    behind = lag(project, day)
+    if behind is not None and behind >= rules.supervision_lag_points:
+        found.append(Cause(LetterKind.SUPERVISION, f"lag:{period.key}",
+                           t("letter_cause.lag", rate=t.number(completion(project) or 0),
+                             plan=t.number(planned_pct(day)), lag=t.number(behind))))
+    silent = silent_days(deps, project, day)
+    if silent >= rules.supervision_silent_days:
+        found.append(Cause(LetterKind.SUPERVISION, f"silent:{period.key}",
+                           t("letter_cause.silent", days=silent)))
+    if project.top_level >= rules.supervision_problem_level:
+        found.append(Cause(LetterKind.SUPERVISION, f"problem:{period.key}",
+                           t("letter_cause.problem", level=project.top_level)))
+    return found
+
+
+def silent_days(deps: RhythmDeps, project: ProjectFigures, day: date) -> int:
+    """Report days missed in a row up to `day`, by the project's rest-day policy."""
+    since = project.last_report or max(project.actual_start or day,
+                                       day - timedelta(days=SILENCE_LOOKBACK))
+    missed = 0
+    current = since + timedelta(days=1) if project.last_report else since
+    while current <= day:
+        missed += deps.calendar.reports_due(current, works_rest_days=project.works_rest_days)
+        current += timedelta(days=1)
+    return missed
+
+
+async def _relight(due: Due, project: ProjectFigures, day: date, *,
+                   supervised: bool) -> ProjectFigures:
+    """The traffic light after this check; a red project turns yellow only once caught up."""
+    if not project.under_construction:
+        return project
+    behind = lag(project, day)
+    if behind is None:
+        light = Light.RED if supervised else project.light
+    else:
+        light = light_for(behind, supervision_open=supervised, previous=project.light)
+    if light is not None and light is not project.light:
+        await due.uow.projects.set_light(project.id, light)
+        await due.uow.audit.record(due.now, None, "project", project.id, action="light",
+                                   before={"light": project.light and project.light.value},
+                                   after={"light": light.value})
+    return replace(project, light=light)
+
+
+async def _send_letter(deps: RhythmDeps, due: Due, letter: LetterView) -> int:
+    """To the unit's people (with the sign button) and to the lead leader."""
+    unit_people = await due.uow.people.of_unit(letter.unit_id)
+    leader = ([p] if letter.leader_id is not None
+              and (p := await due.uow.people.get(letter.leader_id)) is not None else [])
+    queued = 0
+    for person in [*unit_people, *leader]:
+        signer = person in unit_people
+        message = render_letter(deps.texts(person.language), letter, can_acknowledge=signer,
+                                zone=deps.zone)
+        queued += await to_person(deps, due, person, message, kind="letter",
+                                  period=str(letter.id))
+    if not unit_people:
+        logger.warning("letter %s: unit %s has nobody with the unit role to sign it",
+                       letter.id, letter.unit_id)
+    return queued
+
+
+async def _ten_day_report(deps: RhythmDeps, due: Due, period: Period, day: date, *,
+                          projects: list[ProjectFigures], issued: list[LetterView]) -> int:
+    groups = await due.uow.groups.subscribed("ten_day_report")
+    if not groups:
+        return 0
+    regions = await due.uow.places.regions()
+    t = deps.texts(None)
+    queued = 0
+    for group in groups:
+        scope = GroupScope(group, regions)
+        mine = scope.select(projects)
+        ids = {p.id for p in mine}
+        letters = [letter for letter in issued if letter.project_id in ids]
+        text = ten_day_text(deps, t, period, day, projects=mine, letters=letters)
+        chart = await draw(deps, "ten-day report", partial(completion_chart, deps, t, mine, day))
+        queued += await to_group(due, group, Outgoing(text=text, image=chart,
+                                                      image_name="ten-day.png"),
+                                 kind="digest.ten_day", period=period.key)
+    return queued
+
+
+def ten_day_text(deps: RhythmDeps, t: Texts, period: Period, day: date, *,
+                 projects: list[ProjectFigures], letters: list[LetterView]) -> str:
+    building = [p for p in projects if p.under_construction]
+    owed = sum(_owed(deps, p, period, day) for p in building)
+    reported = sum(min(p.reported_days, _owed(deps, p, period, day)) for p in building)
+    lights = light_counts(building)
+    laggards = sorted((p for p in building if (lag(p, day) or Decimal(0)) >= 10),
+                      key=lambda p: -(lag(p, day) or 0))
+    lines = [t("rhythm.ten_day_title", period=t(f"period.ten_day_{period.part}",
+                                                month=period.start.month), day=t.short_date(day)),
+             t("rhythm.weekly_projects", projects=len(projects), building=len(building)),
+             t("rhythm.ten_day_reports", reported=reported, owed=owed,
+               rate=t.number(round(100 * reported / owed, 1)) if owed else "—"),
+             t("rhythm.lights", green=lights[Light.GREEN], yellow=lights[Light.YELLOW],
+               red=lights[Light.RED]),
+             t("rhythm.ten_day_letters", count=len(letters))]
+    lines += [f"· {letter_number(t, letter)} {letter.project_name}" for letter in letters[:10]]
+    if laggards:
+        lines.append(t("rhythm.ten_day_laggards", count=len(laggards)))
+        lines += [t("rhythm.lag_line", code=p.code, name=p.name,
+                    rate=t.number(completion(p) or 0), lag=t.number(lag(p, day) or 0))
+                  for p in laggards[:MAX_LAGGARDS]]
+    return "\n".join(lines)
+
+
+def _owed(deps: RhythmDeps, project: ProjectFigures, period: Period, day: date) -> int:
+    return sum(deps.calendar.reports_due(period.start + timedelta(days=i),
+                                         works_rest_days=project.works_rest_days)
+               for i in range((day - period.start).days + 1))

@@ -1,0 +1,143 @@
+"""每周必访, the weekly visit: leaders reminded on Monday and Thursday of the projects they
+have not visited this week, and the county leaders' weekly digest on Friday, with a chart."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from functools import partial
+
+from domain.events import Button, Outgoing
+from domain.figures import ProjectFigures, completion, lag, light_counts, standings
+from domain.model import Light, Stage
+from domain.periods import week_of
+from domain.progress import light_for, planned_pct
+from handlers.context import Texts
+from reminders.charts import Bar
+from reminders.rhythms.base import GroupScope, RhythmDeps, draw, to_group, to_person
+from reminders.scheduler import Due
+
+MAX_BUTTONS = 6
+MAX_BARS = 20
+VISITED_STAGES = (Stage.PRELIMINARY, Stage.CONSTRUCTION)
+
+
+async def visit_reminder(deps: RhythmDeps, due: Due) -> int:
+    """Each lead leader: the projects they lead and have not visited this week yet."""
+    day = deps.day(due)
+    week = week_of(day)
+    projects = [p for p in await due.uow.figures.projects(day, since=day)
+                if p.stage in VISITED_STAGES and p.lead_leader_id is not None]
+    visited = await due.uow.figures.visits(week.start, day)
+    owed: dict[int, list[ProjectFigures]] = defaultdict(list)
+    for project in projects:
+        leader_id = project.lead_leader_id
+        if leader_id is not None and leader_id not in visited.get(project.id, set()):
+            owed[leader_id].append(project)
+    people = await due.uow.people.by_ids(owed)
+    queued = 0
+    for leader_id, owed_projects in owed.items():
+        if (leader := people.get(leader_id)) is None:
+            continue
+        t = deps.texts(leader.language)
+        text = "\n".join([t("rhythm.visit_reminder", count=len(owed_projects)),
+                          *(f"· {p.code} {p.name}" for p in owed_projects)])
+        buttons = tuple((Button(t("rhythm.visit_button", code=p.code), f"/visit {p.code}"),)
+                        for p in owed_projects[:MAX_BUTTONS])
+        queued += await to_person(deps, due, leader, Outgoing(text=text, buttons=buttons),
+                                  kind="remind.visit", period=f"{week.key}@{day.isoformat()}")
+    return queued
+
+
+async def weekly_digest(deps: RhythmDeps, due: Due) -> int:
+    """Each subscribed group: the week's reporting, problems, visits and lights, and a chart."""
+    day = deps.day(due)
+    groups = await due.uow.groups.subscribed("weekly_digest")
+    if not groups:
+        return 0
+    week = week_of(day)
+    start = datetime.combine(week.start, time(0), tzinfo=deps.zone)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=deps.zone)
+    projects = await due.uow.figures.projects(day, since=week.start)
+    created = await due.uow.figures.problems_created(start, end)
+    resolved = await due.uow.figures.problems_resolved(start, end)
+    visits = await due.uow.figures.visits(week.start, day)
+    regions = await due.uow.places.regions()
+    t = deps.texts(None)
+    queued = 0
+    for group in groups:
+        scope = GroupScope(group, regions)
+        mine = scope.select(projects)
+        facts = WeekFacts(
+            owed=sum(_days_owed(deps, p, week.start, day) for p in mine),
+            reported=sum(p.reported_days for p in mine if p.under_construction),
+            created=sum(created.get(p.id, 0) for p in mine),
+            resolved=sum(resolved.get(p.id, 0) for p in mine),
+            visited=sum(1 for p in mine if visits.get(p.id)))
+        text = week_text(t, day, mine, facts)
+        chart = await draw(deps, "weekly digest", partial(completion_chart, deps, t, mine, day))
+        queued += await to_group(due, group, Outgoing(text=text, image=chart,
+                                                      image_name="weekly.png"),
+                                 kind="digest.weekly", period=week.key)
+    return queued
+
+
+def _days_owed(deps: RhythmDeps, project: ProjectFigures, start: date, end: date) -> int:
+    if not project.under_construction:
+        return 0
+    days = (end - start).days + 1
+    return sum(deps.calendar.reports_due(start + timedelta(days=i),
+                                         works_rest_days=project.works_rest_days)
+               for i in range(days))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WeekFacts:
+    owed: int  # report-days due from sites under construction
+    reported: int
+    created: int  # problems
+    resolved: int
+    visited: int  # projects visited by a leader
+
+
+def week_text(t: Texts, day: date, projects: list[ProjectFigures], facts: WeekFacts) -> str:
+    lights = light_counts(projects)
+    building = [p for p in projects if p.under_construction]
+    rate = (t.number(round(100 * min(facts.reported, facts.owed) / facts.owed, 1))
+            if facts.owed else "—")
+    worst = sorted((p for p in building if p.light is Light.RED),
+                   key=lambda p: -(lag(p, day) or 0))[:5]
+    lines = [t("rhythm.weekly_title", week=week_of(day).key, day=t.short_date(day)),
+             t("rhythm.weekly_projects", projects=len(projects), building=len(building)),
+             t("rhythm.weekly_reports", reported=facts.reported, owed=facts.owed, rate=rate),
+             t("rhythm.weekly_problems", created=facts.created, resolved=facts.resolved),
+             t("rhythm.weekly_visits", visited=facts.visited),
+             t("rhythm.lights", green=lights[Light.GREEN], yellow=lights[Light.YELLOW],
+               red=lights[Light.RED])]
+    if worst:
+        lines.append(t("rhythm.weekly_red"))
+        lines += [t("rhythm.lag_line", code=p.code, name=p.name,
+                    rate=t.number(completion(p) or 0), lag=t.number(lag(p, day) or 0))
+                  for p in worst]
+    return "\n".join(lines)
+
+
+def completion_chart(deps: RhythmDeps, t: Texts, projects: list[ProjectFigures],
+                     day: date) -> bytes:
+    """Completion by unit (or by project in a single unit's group) against the plan line."""
+    units = standings(projects, by=lambda p: (p.unit_id, p.unit_name), as_of=day)
+    plan = float(planned_pct(day))
+    if len(units) > 1:
+        bars = [Bar(s.name, float(s.rate or 0),
+                    None if s.rate is None else light_for(Decimal(plan) - s.rate).value)
+                for s in units]
+    else:
+        ranked = sorted((p for p in projects if completion(p) is not None),
+                        key=lambda p: completion(p) or 0)
+        bars = [Bar(p.name, float(completion(p) or 0), p.light.value if p.light else None)
+                for p in ranked]
+    return deps.charts.bars(t("rhythm.chart_completion", day=t.short_date(day)),
+                            bars[:MAX_BARS], unit="%", reference=plan,
+                            reference_label=t("rhythm.chart_plan", plan=t.number(plan)))

@@ -1,0 +1,195 @@
+"""The three letters (三函): issued once per project and cause, numbered per region and year."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, Row, Select, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.model import LetterKind
+from domain.scope import ProjectScope
+from storage import models as m
+from storage.repositories.audit import AuditRepository
+from storage.repositories.counters import CountersRepository
+from storage.repositories.projects import scope_filter
+
+MAX_CAUSE = 64
+MAX_PERIOD = 16
+
+
+@dataclass(frozen=True, slots=True)
+class LetterView:
+    id: int
+    year: int
+    seq: int  # the number within region and year: 〔2026〕第12号
+    kind: LetterKind
+    project_id: int
+    project_code: str
+    project_name: str
+    region_id: int
+    unit_id: int
+    unit_name: str
+    leader_id: int | None
+    cause: str
+    period: str
+    body: str
+    issued_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by_name: str | None
+    closed_at: datetime | None
+
+
+def counter_name(region_id: int) -> str:
+    return f"letter:{region_id}"
+
+
+LetterQuery = Select[m.Letter, str, str, str, str | None]
+LetterRow = Row[m.Letter, str, str, str, str | None]
+
+
+def _views() -> LetterQuery:
+    return (select(m.Letter, m.Project.code, m.Project.name, m.Unit.name, m.Person.name)
+            .join(m.Project, m.Project.id == m.Letter.project_id)
+            .join(m.Unit, m.Unit.id == m.Letter.unit_id)
+            .outerjoin(m.Person, m.Person.id == m.Letter.acknowledged_by_id))
+
+
+def _newest_first(query: LetterQuery) -> LetterQuery:
+    return query.order_by(m.Letter.issued_at.desc(), m.Letter.id.desc())
+
+
+def _to_view(row: LetterRow) -> LetterView:
+    letter, project_code, project_name, unit_name, signer = row
+    return LetterView(
+        id=letter.id, year=letter.year, seq=letter.seq, kind=letter.kind,
+        project_id=letter.project_id, project_code=project_code, project_name=project_name,
+        region_id=letter.region_id, unit_id=letter.unit_id, unit_name=unit_name,
+        leader_id=letter.leader_id, cause=letter.cause, period=letter.period, body=letter.body,
+        issued_at=letter.issued_at, acknowledged_at=letter.acknowledged_at,
+        acknowledged_by_name=signer, closed_at=letter.closed_at)
+
+
+def visible_to(scope: ProjectScope) -> ColumnElement[bool]:
+    """A letter is seen by whoever sees its project, and always by those it was sent to."""
+    clauses = [scope_filter(scope), m.Letter.leader_id == scope.person_id]
+    if scope.unit_ids:
+        clauses.append(m.Letter.unit_id.in_(sorted(scope.unit_ids)))
+    return or_(*clauses)
+
+
+class LettersRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self._counters = CountersRepository(session)
+        self._audit = AuditRepository(session)
+
+    async def issue(self, *, kind: LetterKind, project_id: int, cause: str, period: str,
+                    region_id: int, unit_id: int, leader_id: int | None, body: str, year: int,
+                    now: datetime) -> LetterView | None:
+        """Number and store a letter; None when this project had one of this kind and cause.
+
+        The existence check comes before the number is taken, under a lock on the project row
+        (PostgreSQL; SQLite's writers take turns anyway), so a letter refused as a repeat never
+        leaves a gap in the region's numbers.
+        """
+        if len(cause) > MAX_CAUSE or len(period) > MAX_PERIOD:
+            raise ValueError(f"letter cause or period too long: {cause!r}, {period!r}")
+        await self._session.execute(
+            select(m.Project.id).where(m.Project.id == project_id).with_for_update())
+        exists = await self._session.scalar(
+            select(m.Letter.id).where(m.Letter.project_id == project_id,
+                                      m.Letter.kind == kind, m.Letter.cause == cause))
+        if exists is not None:
+            return None
+        seq = await self._counters.next(counter_name(region_id), year)
+        row = m.Letter(region_id=region_id, year=year, seq=seq, kind=kind,
+                       project_id=project_id, cause=cause, period=period, unit_id=unit_id,
+                       leader_id=leader_id, body=body, issued_at=now)
+        self._session.add(row)
+        await self._session.flush()
+        await self._audit.record(now, None, "letter", row.id, action="issued", before=None,
+                                 after={"kind": kind.value, "year": year, "seq": seq,
+                                        "region_id": region_id, "project_id": project_id,
+                                        "cause": cause, "period": period, "unit_id": unit_id})
+        return await self.get(row.id)
+
+    async def get(self, letter_id: int, *, scope: ProjectScope | None = None,
+                  ) -> LetterView | None:
+        """The letter, or None; with `scope`, None too when that person may not see it."""
+        query = _views().where(m.Letter.id == letter_id)
+        if scope is not None:
+            query = query.where(visible_to(scope))
+        row = (await self._session.execute(query)).first()
+        return _to_view(row) if row else None
+
+    async def visible(self, scope: ProjectScope, *, unacknowledged_only: bool = False,
+                      limit: int = 20) -> list[LetterView]:
+        """The letters this scope's person may see, newest first."""
+        query = _views().where(visible_to(scope))
+        if unacknowledged_only:
+            query = query.where(m.Letter.acknowledged_at.is_(None))
+        rows = await self._session.execute(_newest_first(query).limit(limit))
+        return [_to_view(r) for r in rows]
+
+    async def of_unit(self, unit_id: int, *, unacknowledged_only: bool = True,
+                      ) -> list[LetterView]:
+        """The letters sent to a unit, newest first."""
+        query = _views().where(m.Letter.unit_id == unit_id)
+        if unacknowledged_only:
+            query = query.where(m.Letter.acknowledged_at.is_(None))
+        rows = await self._session.execute(_newest_first(query))
+        return [_to_view(r) for r in rows]
+
+    async def acknowledge(self, letter_id: int, *, person_id: int, now: datetime) -> bool:
+        """Sign for the unit (签收) once: False when the letter was signed already (or is not
+        there), so two presses of one button cannot both sign."""
+        result = await self._session.execute(
+            update(m.Letter).where(m.Letter.id == letter_id, m.Letter.acknowledged_at.is_(None))
+            .values(acknowledged_at=now, acknowledged_by_id=person_id))
+        if getattr(result, "rowcount", 0) != 1:
+            return False
+        await self._audit.record(now, person_id, "letter", letter_id, action="acknowledged",
+                                 before=None, after={"acknowledged_by_id": person_id})
+        return True
+
+    async def open_supervision(self, project_ids: Sequence[int] | None = None) -> set[int]:
+        """The projects with a supervision letter not yet closed (among `project_ids`)."""
+        if project_ids is not None and not project_ids:
+            return set()
+        query = select(m.Letter.project_id).where(m.Letter.kind == LetterKind.SUPERVISION,
+                                                  m.Letter.closed_at.is_(None)).distinct()
+        if project_ids is not None:
+            query = query.where(m.Letter.project_id.in_(list(project_ids)))
+        return set(await self._session.scalars(query))
+
+    async def close(self, letter_id: int, *, now: datetime) -> None:
+        """Close a letter whose cause is gone (a supervised project caught up); idempotent."""
+        result = await self._session.execute(
+            update(m.Letter).where(m.Letter.id == letter_id, m.Letter.closed_at.is_(None))
+            .values(closed_at=now))
+        if getattr(result, "rowcount", 0) == 1:
+            await self._audit.record(now, None, "letter", letter_id, action="closed",
+                                     before=None, after={"closed_at": now.isoformat()})
+
+    async def close_supervision(self, project_id: int, *, now: datetime) -> int:
+        """Close the project's open supervision letters (it has caught up); how many."""
+        ids = list(await self._session.scalars(
+            select(m.Letter.id).where(m.Letter.project_id == project_id,
+                                      m.Letter.kind == LetterKind.SUPERVISION,
+                                      m.Letter.closed_at.is_(None))))
+        for letter_id in ids:
+            await self.close(letter_id, now=now)
+        return len(ids)
+
+    async def counts(self, *, since: datetime) -> dict[LetterKind, int]:
+        """Letters issued since `since`, by kind (every kind present, zero included)."""
+        rows = await self._session.execute(
+            select(m.Letter.kind, func.count()).where(m.Letter.issued_at >= since)
+            .group_by(m.Letter.kind))
+        found = dict.fromkeys(LetterKind, 0)
+        for kind, count in rows:
+            found[kind] = int(count)
+        return found
