@@ -16,7 +16,7 @@ from pathlib import Path
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.font_manager import FontPath, FontProperties, fontManager
+from matplotlib.font_manager import FontPath, FontProperties, findSystemFonts, fontManager
 from matplotlib.ft2font import FT2Font
 
 GREEN, YELLOW, RED, NEUTRAL = "#2e9d4f", "#e3a21a", "#d64541", "#4a78b5"
@@ -45,6 +45,11 @@ class Series:
     points: Sequence[tuple[date, float]]
 
 
+CJK_FILES = frozenset({"NotoSansCJK-Regular.ttc", "NotoSansCJKsc-Regular.otf",
+                       "NotoSansSC-Regular.otf", "SourceHanSansSC-Regular.otf",
+                       "wqy-zenhei.ttc", "wqy-microhei.ttc"})
+
+
 def find_cjk_font(configured: Path | None = None) -> Path | None:
     """The configured font file if it exists, else the first installed font of `CJK_FAMILIES`."""
     if configured is not None and configured.is_file():
@@ -53,7 +58,9 @@ def find_cjk_font(configured: Path | None = None) -> Path | None:
         faces = [entry for entry in fontManager.ttflist if entry.name == family]
         if faces:  # regular before bold
             return Path(min(faces, key=lambda e: e.weight not in {400, "normal"}).fname)
-    return None
+    # matplotlib caches its font list at its first import: a font installed since is found by
+    # its file name.
+    return next((Path(f) for f in findSystemFonts() if Path(f).name in CJK_FILES), None)
 
 
 def _simplified_face(font: Path) -> tuple[FontPath, str]:

@@ -26,7 +26,9 @@ def telegram_env(env: dict[str, str], tg: FakeTelegram, **extra: str) -> dict[st
                   "FIELDBOT_TELEGRAM__API_BASE": tg.base_url,
                   "FIELDBOT_TELEGRAM__ALBUM_WAIT_SECONDS": "0.3",
                   "FIELDBOT_TELEGRAM__POLL_TIMEOUT": "5",
-                  "FIELDBOT_OUTBOX__IDLE_POLL_SECONDS": "0.2"} | extra
+                  "FIELDBOT_OUTBOX__IDLE_POLL_SECONDS": "0.2",
+                  # the wall clock would decide which rhythm is due: off unless a test sets it
+                  "FIELDBOT_RHYTHMS__ENABLED": "false"} | extra
 
 
 async def cli(args: list[str], env: dict[str, str]) -> str:

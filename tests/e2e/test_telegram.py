@@ -245,3 +245,28 @@ async def test_webhook_mode_checks_the_secret_and_answers(
         health = await (await http.get(f"http://127.0.0.1:{port}/healthz")).json()
         assert health["ok"] is True and health["database"] == "ok"
         assert await bot.stop() == 0
+
+
+async def test_a_rhythm_due_at_start_reaches_telegram_and_its_button_opens_the_form(
+        county: dict[str, str], tg: FakeTelegram, tmp_path: Path) -> None:
+    """The real process with its scheduler: the liaison reminder (made due every minute, so the
+    catch-up at start-up runs it) arrives once, and its button opens today's report."""
+    wang = TelegramUser(tg, WANG, "王磊")
+    code = await invite(county, "liaison_wang")
+    async with running(county, tg, tmp_path / "bind.log"):
+        await wang.say(f"/start {code}")
+    rhythms = county | {"FIELDBOT_RHYTHMS__ENABLED": "true",
+                        "FIELDBOT_RHYTHMS__LIAISON_REMINDER": "* * * * *",
+                        "FIELDBOT_RHYTHMS__QUIET_START": "03:00",  # never quiet: CI runs at
+                        "FIELDBOT_RHYTHMS__QUIET_END": "03:00"}  # any hour
+    async with running(rhythms, tg, tmp_path / "bot.log"):
+        await tg.wait_for(lambda: any("日报提醒" in m.text for m in wang.chat), timeout=20)
+        reminders = [m for m in wang.chat if "日报提醒" in m.text]
+        assert len(reminders) == 1
+        assert "毛绒" in reminders[0].text
+        reply = await wang.press("填报")
+        assert "现场" in reply or "施工中" in reply
+    async with database(county) as uow, uow() as u:
+        runs = await u.runs.recent()
+    assert any(r.rhythm == "liaison_reminder" and r.outcome == "ran" and r.messages >= 1
+               for r in runs)
