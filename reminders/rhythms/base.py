@@ -20,6 +20,7 @@ from reminders.scheduler import Due
 from storage.repositories.groups import Group
 
 logger = logging.getLogger(__name__)
+_TEXT_ONLY: set[str] = set()
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,11 +120,15 @@ class GroupScope:
 
 async def draw(deps: RhythmDeps, what: str, render: Callable[[], bytes]) -> bytes | None:
     """A chart drawn off the event loop; None (text only, one log line) without a CJK font."""
+    if not deps.charts.available:
+        if what not in _TEXT_ONLY:  # once per kind and process, not once per group
+            _TEXT_ONLY.add(what)
+            logger.warning("%s: sent without its chart: no CJK font (install fonts-noto-cjk or "
+                           "set digests.font)", what)
+        return None
     try:
         return await asyncio.to_thread(render)
     except ChartsUnavailable:
-        logger.warning("%s: sent without its chart: no CJK font (install fonts-noto-cjk or set "
-                       "digests.font)", what)
         return None
 
 

@@ -12,7 +12,7 @@ from functools import partial
 
 from domain.events import Outgoing
 from domain.figures import ProjectFigures, completion, lag, light_counts
-from domain.model import LetterKind, Light, Stage
+from domain.model import LetterKind, Light, Person, RoleKind, Stage
 from domain.periods import Period, ten_day_of
 from domain.progress import light_for, planned_pct
 from handlers.context import Texts
@@ -41,6 +41,7 @@ async def ten_day_check(deps: RhythmDeps, due: Due) -> int:
     period = ten_day_of(day)
     projects = await due.uow.figures.projects(day, since=period.start)
     supervised = await due.uow.letters.open_supervision()
+    known = await due.uow.letters.causes()
     t = deps.texts(None)
     issued: list[LetterView] = []
     updated: list[ProjectFigures] = []
@@ -50,8 +51,9 @@ async def ten_day_check(deps: RhythmDeps, due: Due) -> int:
             await due.uow.letters.close_supervision(project.id, now=due.now)
             supervised.discard(project.id)
         for cause in causes:
-            if cause.kind is LetterKind.SUPERVISION and project.id in supervised:
-                continue  # one open supervision letter at a time; it stays until caught up
+            if ((cause.kind is LetterKind.SUPERVISION and project.id in supervised)
+                    or (project.id, cause.kind, cause.cause) in known):
+                continue  # one open supervision letter at a time; each cause once
             letter = await due.uow.letters.issue(
                 kind=cause.kind, project_id=project.id, cause=cause.cause, period=period.key,
                 region_id=project.region_id, unit_id=project.unit_id,
@@ -62,7 +64,8 @@ async def ten_day_check(deps: RhythmDeps, due: Due) -> int:
                 if cause.kind is LetterKind.SUPERVISION:
                     supervised.add(project.id)
         updated.append(await _relight(due, project, day, supervised=project.id in supervised))
-    queued = sum([await _send_letter(deps, due, letter) for letter in issued])
+    readers = await Readers.of(due, issued)
+    queued = sum([await _send_letter(deps, due, letter, readers) for letter in issued])
     logger.info("ten-day check %s: %d letters issued", period.key, len(issued))
     return queued + await _ten_day_report(deps, due, period, day, projects=updated,
                                          issued=issued)
@@ -142,13 +145,33 @@ async def _relight(due: Due, project: ProjectFigures, day: date, *,
     return replace(project, light=light)
 
 
-async def _send_letter(deps: RhythmDeps, due: Due, letter: LetterView) -> int:
+@dataclass(frozen=True, slots=True)
+class Readers:
+    """Who reads the letters of one check: each unit's people and each lead leader, read once."""
+
+    units: dict[int, list[Person]]
+    leaders: dict[int, Person]
+
+    @classmethod
+    async def of(cls, due: Due, letters: list[LetterView]) -> Readers:
+        units: dict[int, list[Person]] = {}
+        if letters:
+            for person in await due.uow.people.with_role(RoleKind.UNIT):
+                for role in person.roles:
+                    if role.kind is RoleKind.UNIT and role.unit_id is not None:
+                        units.setdefault(role.unit_id, []).append(person)
+        leaders = await due.uow.people.by_ids(
+            {lt.leader_id for lt in letters if lt.leader_id is not None})
+        return cls(units, leaders)
+
+
+async def _send_letter(deps: RhythmDeps, due: Due, letter: LetterView,
+                       readers: Readers) -> int:
     """To the unit's people (with the sign button) and to the lead leader."""
-    unit_people = await due.uow.people.of_unit(letter.unit_id)
-    leader = ([p] if letter.leader_id is not None
-              and (p := await due.uow.people.get(letter.leader_id)) is not None else [])
+    unit_people = readers.units.get(letter.unit_id, [])
+    leader = readers.leaders.get(letter.leader_id) if letter.leader_id is not None else None
     queued = 0
-    for person in [*unit_people, *leader]:
+    for person in [*unit_people, *([leader] if leader and leader not in unit_people else [])]:
         signer = person in unit_people
         message = render_letter(deps.texts(person.language), letter, can_acknowledge=signer,
                                 zone=deps.zone)

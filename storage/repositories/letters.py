@@ -174,6 +174,12 @@ class LettersRepository:
             await self._audit.record(now, None, "letter", letter_id, action="closed",
                                      before=None, after={"closed_at": now.isoformat()})
 
+    async def causes(self) -> set[tuple[int, LetterKind, str]]:
+        """(project, kind, cause) of every letter issued, so a check skips known ones at once."""
+        rows = await self._session.execute(
+            select(m.Letter.project_id, m.Letter.kind, m.Letter.cause))
+        return {(pid, LetterKind(kind), cause) for pid, kind, cause in rows}
+
     async def close_supervision(self, project_id: int, *, now: datetime) -> int:
         """Close the project's open supervision letters (it has caught up); how many."""
         ids = list(await self._session.scalars(
