@@ -148,12 +148,14 @@ async def health(app: App) -> dict[str, Any]:
         async with app.uow() as uow:
             counts = await uow.outbox.counts()
             oldest = await uow.outbox.next_due_at()
+            runs = await uow.runs.recent(1)
     except Exception as exc:  # the point of a health check: report, not raise
         return {"ok": False, "database": str(exc).splitlines()[0]}
     age = (datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0
     return {"ok": True, "database": "ok", "outbox_pending": counts.get(OutboxState.PENDING, 0),
             "outbox_failed": counts.get(OutboxState.FAILED, 0),
-            "outbox_oldest_seconds": round(max(age, 0.0), 1)}
+            "outbox_oldest_seconds": round(max(age, 0.0), 1),
+            "last_rhythm_run": runs[0].ran_at.isoformat() if runs else None}
 
 
 def stop_on_signals(stop: asyncio.Event) -> None:

@@ -18,7 +18,7 @@ from domain.progress import light_for, planned_pct
 from handlers.context import Texts
 from handlers.letters import letter_number, render_letter
 from reminders.rhythms.base import GroupScope, RhythmDeps, draw, to_group, to_person
-from reminders.rhythms.weekly import completion_chart
+from reminders.rhythms.weekly import completion_chart, days_owed
 from reminders.scheduler import Due
 from storage.repositories.letters import LetterView
 
@@ -189,6 +189,7 @@ async def _ten_day_report(deps: RhythmDeps, due: Due, period: Period, day: date,
     if not groups:
         return 0
     regions = await due.uow.places.regions()
+    owed = days_owed(deps, projects, period.start, day)
     t = deps.texts(None)
     queued = 0
     for group in groups:
@@ -196,7 +197,7 @@ async def _ten_day_report(deps: RhythmDeps, due: Due, period: Period, day: date,
         mine = scope.select(projects)
         ids = {p.id for p in mine}
         letters = [letter for letter in issued if letter.project_id in ids]
-        text = ten_day_text(deps, t, period, day, projects=mine, letters=letters)
+        text = ten_day_text(t, period, day, projects=mine, letters=letters, owed=owed)
         chart = await draw(deps, "ten-day report", partial(completion_chart, deps, t, mine, day))
         queued += await to_group(due, group, Outgoing(text=text, image=chart,
                                                       image_name="ten-day.png"),
@@ -204,19 +205,19 @@ async def _ten_day_report(deps: RhythmDeps, due: Due, period: Period, day: date,
     return queued
 
 
-def ten_day_text(deps: RhythmDeps, t: Texts, period: Period, day: date, *,
-                 projects: list[ProjectFigures], letters: list[LetterView]) -> str:
+def ten_day_text(t: Texts, period: Period, day: date, *, projects: list[ProjectFigures],
+                 letters: list[LetterView], owed: dict[int, int]) -> str:
     building = [p for p in projects if p.under_construction]
-    owed = sum(_owed(deps, p, period, day) for p in building)
-    reported = sum(min(p.reported_days, _owed(deps, p, period, day)) for p in building)
+    reported = sum(min(p.reported_days, owed[p.id]) for p in building)
+    owed_days = sum(owed[p.id] for p in building)
     lights = light_counts(building)
     laggards = sorted((p for p in building if (lag(p, day) or Decimal(0)) >= 10),
                       key=lambda p: -(lag(p, day) or 0))
     lines = [t("rhythm.ten_day_title", period=t(f"period.ten_day_{period.part}",
                                                 month=period.start.month), day=t.short_date(day)),
              t("rhythm.weekly_projects", projects=len(projects), building=len(building)),
-             t("rhythm.ten_day_reports", reported=reported, owed=owed,
-               rate=t.number(round(100 * reported / owed, 1)) if owed else "—"),
+             t("rhythm.ten_day_reports", reported=reported, owed=owed_days,
+               rate=t.number(round(100 * reported / owed_days, 1)) if owed_days else "—"),
              t("rhythm.lights", green=lights[Light.GREEN], yellow=lights[Light.YELLOW],
                red=lights[Light.RED]),
              t("rhythm.ten_day_letters", count=len(letters))]
@@ -227,9 +228,3 @@ def ten_day_text(deps: RhythmDeps, t: Texts, period: Period, day: date, *,
                     rate=t.number(completion(p) or 0), lag=t.number(lag(p, day) or 0))
                   for p in laggards[:MAX_LAGGARDS]]
     return "\n".join(lines)
-
-
-def _owed(deps: RhythmDeps, project: ProjectFigures, period: Period, day: date) -> int:
-    return sum(deps.calendar.reports_due(period.start + timedelta(days=i),
-                                         works_rest_days=project.works_rest_days)
-               for i in range((day - period.start).days + 1))

@@ -65,13 +65,14 @@ async def weekly_digest(deps: RhythmDeps, due: Due) -> int:
     resolved = await due.uow.figures.problems_resolved(start, end)
     visits = await due.uow.figures.visits(week.start, day)
     regions = await due.uow.places.regions()
+    owed = days_owed(deps, projects, week.start, day)
     t = deps.texts(None)
     queued = 0
     for group in groups:
         scope = GroupScope(group, regions)
         mine = scope.select(projects)
         facts = WeekFacts(
-            owed=sum(_days_owed(deps, p, week.start, day) for p in mine),
+            owed=sum(owed[p.id] for p in mine),
             reported=sum(p.reported_days for p in mine if p.under_construction),
             created=sum(created.get(p.id, 0) for p in mine),
             resolved=sum(resolved.get(p.id, 0) for p in mine),
@@ -84,13 +85,13 @@ async def weekly_digest(deps: RhythmDeps, due: Due) -> int:
     return queued
 
 
-def _days_owed(deps: RhythmDeps, project: ProjectFigures, start: date, end: date) -> int:
-    if not project.under_construction:
-        return 0
-    days = (end - start).days + 1
-    return sum(deps.calendar.reports_due(start + timedelta(days=i),
-                                         works_rest_days=project.works_rest_days)
-               for i in range(days))
+def days_owed(deps: RhythmDeps, projects: list[ProjectFigures], start: date,
+              end: date) -> dict[int, int]:
+    """Per project, the report days due from `start` to `end` (0 unless under construction)."""
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    workdays = sum(deps.calendar.is_workday(d) for d in days)
+    return {p.id: 0 if not p.under_construction else len(days) if p.works_rest_days
+            else workdays for p in projects}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
