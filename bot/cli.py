@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -18,6 +19,7 @@ from bot.console import CHANNEL, ConsoleChat
 from bot.demo.county import DEMO_PERSON
 from bot.demo.seed import seed_demo
 from bot.i18n import translator
+from bot.simulate import FolderRefused, simulate, summary_text
 from domain.model import Person
 from handlers import onboarding
 from storage import migrate
@@ -76,6 +78,22 @@ def build_parser() -> argparse.ArgumentParser:
     downgrade = db_commands.add_parser("downgrade", help="migrate down to REVISION (base: empty)")
     downgrade.add_argument("revision")
     db_commands.add_parser("current", help="show the schema revision of the database")
+    sim = commands.add_parser(
+        "simulate", help="N days of the demo county on a fast clock, messages to files",
+        description="Builds the demo county in a fresh SQLite database inside the output folder "
+                    "(never the configured database), runs every rhythm at its times with "
+                    "liaisons, leaders and units acting in between, and writes every message "
+                    "that would be sent to OUT/<day>/<HHMM>-<kind>-<recipient>.txt (and .png). "
+                    "The output folder is DELETED and made afresh at each run; a folder that "
+                    "is not empty and not an earlier simulation's is refused.")
+    sim.add_argument("--from", dest="start", type=date.fromisoformat, default=date(2026, 3, 1),
+                     metavar="YYYY-MM-DD", help="the first simulated day (2026-03-01)")
+    sim.add_argument("--days", type=int, default=40, metavar="N",
+                     help="how many days, 1 to 366 (40)")
+    sim.add_argument("--out", type=Path, default=Path("simulation"), metavar="FOLDER",
+                     help="the output folder, deleted first (./simulation)")
+    sim.add_argument("--seed", type=int, default=2026, metavar="N",
+                     help="the random seed: the same seed gives the same month (2026)")
     return parser
 
 
@@ -104,6 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "db":
         return await run_db(args, settings)
+    if args.command == "simulate":  # its own database: the configured one is never opened
+        return await run_simulation(args, settings)
     if args.command == "demo" and args.reset:
         reset_sqlite(settings)
     app = await build_app(settings, migrate_schema=args.command == "demo")
@@ -144,6 +164,19 @@ async def run_db(args: argparse.Namespace, settings: Settings) -> int:
                     head=migrate.head()))
     finally:
         await engine.dispose()
+    return 0
+
+
+async def run_simulation(args: argparse.Namespace, settings: Settings) -> int:
+    if not 1 <= args.days <= 366:
+        raise Failure(translator(settings.language)("simulate.bad_days", days=args.days))
+    try:
+        summary = await simulate(settings, start=args.start, days=args.days, out=args.out,
+                                 seed=args.seed, progress=lambda line: print(line, flush=True))
+    except FolderRefused as exc:
+        raise Failure(str(exc)) from exc
+    print()
+    print(summary_text(translator(settings.language), summary))
     return 0
 
 

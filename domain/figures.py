@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 
 from domain.model import Light, ProblemCategory, SiteStatus, Stage
-from domain.progress import ONE_DECIMAL, completion_pct, lag_points
+from domain.progress import ONE_DECIMAL, completion_pct, planned_pct
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,11 +70,26 @@ def completion(project: ProjectFigures) -> Decimal | None:
     return completion_pct(project.ytd_investment or Decimal(0), project.annual_plan)
 
 
+def plan_to_date(project: ProjectFigures, day: date) -> Decimal:
+    """The share of the annual plan due by `day` (time-proportional), in percent.
+
+    A project that started this year is due in proportion to the time since its start, not
+    since 1 January: a site that broke ground in March is not three months behind on day one.
+    """
+    start = project.actual_start
+    if start is None or start.year != day.year or start.month == start.day == 1:
+        return planned_pct(day)
+    if day < start:
+        return Decimal(0)
+    elapsed = Decimal((day - start).days + 1)
+    span = Decimal((date(day.year, 12, 31) - start).days + 1)
+    return (elapsed * 100 / span).quantize(ONE_DECIMAL)
+
+
 def lag(project: ProjectFigures, day: date) -> Decimal | None:
     """Points behind the time-proportional plan on `day` (negative: ahead)."""
-    if project.annual_plan is None:
-        return None
-    return lag_points(project.ytd_investment or Decimal(0), project.annual_plan, day)
+    done = completion(project)
+    return None if done is None else plan_to_date(project, day) - done
 
 
 def start_due(project: ProjectFigures, *, year: int, until: date) -> bool:

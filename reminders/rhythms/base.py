@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from domain.events import Outgoing
@@ -139,3 +140,8 @@ def names(items: Iterable[str], *, limit: int, t: Texts) -> str:
     if len(listed) > limit:
         return t("rhythm.and_more", shown=shown, count=len(listed))
     return shown
+
+
+def percent(t: Texts, value: Decimal | float | None) -> str:
+    """"92.7%", or "—" when there is nothing to divide by."""
+    return "—" if value is None else f"{t.number(value)}%"

@@ -10,7 +10,7 @@ from domain.events import Button, Outgoing
 from domain.figures import ProjectFigures
 from domain.model import SiteStatus
 from handlers.context import Texts
-from reminders.rhythms.base import GroupScope, RhythmDeps, names, to_group, to_person
+from reminders.rhythms.base import GroupScope, RhythmDeps, names, percent, to_group, to_person
 from reminders.scheduler import Due
 
 MAX_BUTTONS = 6
@@ -129,7 +129,7 @@ def summary_text(t: Texts, day: date, *, owing: list[ProjectFigures],
     stopped = [p for p in everything
                if p.reported_on(day) and p.site_status is SiteStatus.STOPPED]
     problems = sum(new_problems.get(p.id, 0) for p in everything)
-    rate = t.number(round(100 * len(reported) / len(owing), 1)) if owing else "—"
+    rate = percent(t, round(100 * len(reported) / len(owing), 1) if owing else None)
     lines = [t("rhythm.daily_title", day=t.short_date(day)),
              t("rhythm.daily_reported", reported=len(reported), due=len(owing), rate=rate),
              t("rhythm.daily_problems", count=problems),

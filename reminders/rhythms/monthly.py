@@ -13,7 +13,7 @@ from domain.figures import OpenProblem, ProjectFigures, Standing, standings
 from domain.model import ProblemCategory, Region, RegionLevel
 from domain.periods import month_of
 from handlers.context import Texts
-from reminders.rhythms.base import GroupScope, RhythmDeps, draw, to_group
+from reminders.rhythms.base import GroupScope, RhythmDeps, draw, percent, to_group
 from reminders.rhythms.weekly import completion_chart
 from reminders.scheduler import Due
 
@@ -63,8 +63,7 @@ async def monthly_review(deps: RhythmDeps, due: Due) -> int:
 
 def _ranking(t: Texts, rows: list[Standing]) -> list[str]:
     return [t("rhythm.rank_line", rank=i, name=s.name,
-              rate=t.number(s.rate) if s.rate is not None else "—",
-              starts=t.number(s.start_rate) if s.start_rate is not None else "—")
+              rate=percent(t, s.rate), starts=percent(t, s.start_rate))
             for i, s in enumerate(rows[:MAX_ROWS], start=1)]
 
 
@@ -96,7 +95,7 @@ def half_year_check(t: Texts, by_unit: list[Standing]) -> list[str]:
     plan = sum((s.plan for s in planned), Decimal(0))
     overall = (done * 100 / plan).quantize(Decimal("0.1")) if plan else None
     lines = [t("rhythm.half_year", passed=len(passed), units=len(planned),
-               rate=t.number(overall) if overall is not None else "—")]
+               rate=percent(t, overall))]
     failed = [s for s in planned if (s.rate or 0) < HALF]
     if failed:
         lines.append(t("rhythm.half_year_failed",

@@ -15,7 +15,7 @@ from domain.model import Light
 from domain.periods import QUARTER_START_TARGETS, Period, quarter_of, quarter_target
 from domain.progress import ONE_DECIMAL
 from handlers.context import Texts
-from reminders.rhythms.base import GroupScope, RhythmDeps, draw, to_group
+from reminders.rhythms.base import GroupScope, RhythmDeps, draw, percent, to_group
 from reminders.rhythms.weekly import completion_chart
 from reminders.scheduler import Due
 
@@ -100,10 +100,10 @@ def quarter_text(t: Texts, quarter: Period, facts: QuarterFacts) -> str:
     target_rate = _percent(facts.target, facts.plan)
     lines = [t("rhythm.quarterly_title", year=quarter.start.year, quarter=quarter.part),
              t("rhythm.quarterly_starts", started=facts.started, new=facts.new_projects,
-               rate=t.number(start_rate) if start_rate is not None else "—",
+               rate=percent(t, start_rate),
                target=facts.start_target),
              t("rhythm.quarterly_investment", done=t.number(facts.done),
-               plan=t.number(facts.plan), rate=t.number(rate) if rate is not None else "—",
+               plan=t.number(facts.plan), rate=percent(t, rate),
                target=t.number(target_rate) if target_rate is not None else "—"),
              t("rhythm.award_on_time", count=len(facts.on_time)), *_names(t, facts.on_time),
              t("rhythm.award_ahead", count=len(facts.ahead)), *_names(t, facts.ahead),

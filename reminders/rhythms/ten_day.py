@@ -11,13 +11,13 @@ from decimal import Decimal
 from functools import partial
 
 from domain.events import Outgoing
-from domain.figures import ProjectFigures, completion, lag, light_counts
+from domain.figures import ProjectFigures, completion, lag, light_counts, plan_to_date
 from domain.model import LetterKind, Light, Person, RoleKind, Stage
 from domain.periods import Period, ten_day_of
-from domain.progress import light_for, planned_pct
+from domain.progress import light_for
 from handlers.context import Texts
 from handlers.letters import letter_number, render_letter
-from reminders.rhythms.base import GroupScope, RhythmDeps, draw, to_group, to_person
+from reminders.rhythms.base import GroupScope, RhythmDeps, draw, percent, to_group, to_person
 from reminders.rhythms.weekly import completion_chart, days_owed
 from reminders.scheduler import Due
 from storage.repositories.letters import LetterView
@@ -104,7 +104,7 @@ def _supervision(deps: RhythmDeps, t: Texts, project: ProjectFigures, *, day: da
     if behind is not None and behind >= rules.supervision_lag_points:
         found.append(Cause(LetterKind.SUPERVISION, f"lag:{period.key}",
                            t("letter_cause.lag", rate=t.number(completion(project) or 0),
-                             plan=t.number(planned_pct(day)), lag=t.number(behind))))
+                             plan=t.number(plan_to_date(project, day)), lag=t.number(behind))))
     silent = silent_days(deps, project, day)
     if silent >= rules.supervision_silent_days:
         found.append(Cause(LetterKind.SUPERVISION, f"silent:{period.key}",
@@ -217,7 +217,7 @@ def ten_day_text(t: Texts, period: Period, day: date, *, projects: list[ProjectF
                                                 month=period.start.month), day=t.short_date(day)),
              t("rhythm.weekly_projects", projects=len(projects), building=len(building)),
              t("rhythm.ten_day_reports", reported=reported, owed=owed_days,
-               rate=t.number(round(100 * reported / owed_days, 1)) if owed_days else "—"),
+               rate=percent(t, round(100 * reported / owed_days, 1) if owed_days else None)),
              t("rhythm.lights", green=lights[Light.GREEN], yellow=lights[Light.YELLOW],
                red=lights[Light.RED]),
              t("rhythm.ten_day_letters", count=len(letters))]

@@ -16,7 +16,7 @@ from domain.periods import week_of
 from domain.progress import light_for, planned_pct
 from handlers.context import Texts
 from reminders.charts import Bar
-from reminders.rhythms.base import GroupScope, RhythmDeps, draw, to_group, to_person
+from reminders.rhythms.base import GroupScope, RhythmDeps, draw, percent, to_group, to_person
 from reminders.scheduler import Due
 
 MAX_BUTTONS = 6
@@ -106,8 +106,8 @@ class WeekFacts:
 def week_text(t: Texts, day: date, projects: list[ProjectFigures], facts: WeekFacts) -> str:
     lights = light_counts(projects)
     building = [p for p in projects if p.under_construction]
-    rate = (t.number(round(100 * min(facts.reported, facts.owed) / facts.owed, 1))
-            if facts.owed else "—")
+    rate = percent(t, round(100 * min(facts.reported, facts.owed) / facts.owed, 1)
+                   if facts.owed else None)
     worst = sorted((p for p in building if p.light is Light.RED),
                    key=lambda p: -(lag(p, day) or 0))[:5]
     lines = [t("rhythm.weekly_title", week=week_of(day).key, day=t.short_date(day)),
@@ -141,4 +141,4 @@ def completion_chart(deps: RhythmDeps, t: Texts, projects: list[ProjectFigures],
                 for p in ranked]
     return deps.charts.bars(t("rhythm.chart_completion", day=t.short_date(day)),
                             bars[:MAX_BARS], unit="%", reference=plan,
-                            reference_label=t("rhythm.chart_plan", plan=t.number(plan)))
+                            reference_label=t("rhythm.chart_plan"))
