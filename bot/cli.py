@@ -12,14 +12,12 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from bot import service
 from bot.bootstrap import App, SchemaOutdated, build_app
 from bot.config import ConfigError, Settings, load_settings
 from bot.console import CHANNEL, ConsoleChat
 from bot.demo.county import DEMO_PERSON
 from bot.demo.seed import seed_demo
 from bot.i18n import translator
-from bot.simulate import FolderRefused, simulate, summary_text
 from domain.model import Person
 from handlers import onboarding
 from storage import migrate
@@ -168,6 +166,9 @@ async def run_db(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def run_simulation(args: argparse.Namespace, settings: Settings) -> int:
+    # Imported here: the rhythms bring matplotlib (0.5 s), which other commands never need.
+    from bot.simulate import FolderRefused, simulate, summary_text  # noqa: PLC0415
+
     if not 1 <= args.days <= 366:
         raise Failure(translator(settings.language)("simulate.bad_days", days=args.days))
     try:
@@ -245,6 +246,10 @@ async def list_people(app: App, text: str) -> int:
 
 
 async def run_service(app: App, *, webhook: bool) -> int:
+    # Imported here: aiogram and the rhythms' matplotlib take seconds to import, and the
+    # console commands (demo, chat, invite…) need neither.
+    from bot import service  # noqa: PLC0415
+
     stop = asyncio.Event()
     service.stop_on_signals(stop)
     t = app.texts()
@@ -274,6 +279,8 @@ async def telegram_link(app: App, code: str) -> str | None:
     settings = app.settings.telegram
     username = settings.bot_username
     if username is None and settings.token is not None:
+        from bot import service  # noqa: PLC0415 - aiogram only when Telegram is asked
+
         bot = service.telegram_api(app.settings)
         try:
             username = (await bot.get_me()).username

@@ -26,19 +26,14 @@ def rhythm_deps(settings: Settings) -> RhythmDeps:
     if font is None:
         logger.warning("charts: no CJK font found; digests go out as text only "
                        "(install fonts-noto-cjk or set digests.font)")
-    rhythms, letters = settings.rhythms, settings.letters
+    rhythms = settings.rhythms
     return RhythmDeps(
         texts_for=translator, zone=settings.zone,
         calendar=WorkCalendar(extra_holidays=settings.calendar.extra_holidays,
                               extra_workdays=settings.calendar.extra_workdays),
         charts=Charts(font),
         quiet=Quiet(time.fromisoformat(rhythms.quiet_start), time.fromisoformat(rhythms.quiet_end)),
-        letters=LetterRules(
-            reminder_days_before_start=letters.reminder_days_before_start,
-            assignment_days_overdue=letters.assignment_days_overdue,
-            supervision_lag_points=letters.supervision_lag_points,
-            supervision_silent_days=letters.supervision_silent_days,
-            supervision_problem_level=letters.supervision_problem_level),
+        letters=LetterRules(**settings.letters.model_dump()),
         default_language=settings.language)
 
 

@@ -72,7 +72,6 @@ class RhythmScheduler:
         self._clock = clock
         self.rhythms = tuple(rhythms)
         self.grace = grace
-        self.last_tick: datetime | None = None
         self.after_run: Callable[[], None] | None = None
         """Called when a run queued messages (the outbox sender's wake-up)."""
         self._running = asyncio.Lock()
@@ -81,7 +80,6 @@ class RhythmScheduler:
         """Run (or skip) whatever is due now; returns what was recorded."""
         async with self._running:
             now = self._clock.now()
-            self.last_tick = now
             async with self._uow() as uow:
                 handled = await uow.runs.last_due()
             records: list[RunRecord] = []

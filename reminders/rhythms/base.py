@@ -110,11 +110,6 @@ class GroupScope:
             return project.unit_id == self.group.unit_id
         return project.region_id in self._regions
 
-    def covers_place(self, region_id: int, unit_id: int) -> bool:
-        if self.group.unit_id is not None:
-            return unit_id == self.group.unit_id
-        return region_id in self._regions
-
     def select(self, projects: Iterable[ProjectFigures]) -> list[ProjectFigures]:
         return [p for p in projects if self.covers(p)]
 

@@ -4,13 +4,14 @@ HQ groups' summary at 21:30."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from domain.events import Button, Outgoing
 from domain.figures import ProjectFigures
 from domain.model import SiteStatus
 from handlers.context import Texts
-from reminders.rhythms.base import GroupScope, RhythmDeps, names, percent, to_group, to_person
+from reminders.rhythms.base import GroupScope, RhythmDeps, names, percent, to_person
+from reminders.rhythms.digest import day_start, post_digest, project_line
 from reminders.scheduler import Due
 
 MAX_BUTTONS = 6
@@ -39,10 +40,6 @@ async def warn_calendar(deps: RhythmDeps, due: Due, year: int) -> None:
                         kind="calendar.unknown", period=str(year))
 
 
-def _project_line(p: ProjectFigures) -> str:
-    return f"· {p.code} {p.name}"
-
-
 async def liaison_reminder(deps: RhythmDeps, due: Due) -> int:
     """One message per liaison listing every project they have not reported today."""
     day = deps.day(due)
@@ -60,7 +57,7 @@ async def liaison_reminder(deps: RhythmDeps, due: Due) -> int:
             continue
         t = deps.texts(person.language)
         text = "\n".join([t("rhythm.report_reminder", day=t.short_date(day),
-                            count=len(projects)), *map(_project_line, projects),
+                            count=len(projects)), *map(project_line, projects),
                           t("rhythm.report_reminder_tap")])
         buttons = tuple((Button(t("rhythm.report_button", code=p.code), f"/report {p.code}"),)
                         for p in projects[:MAX_BUTTONS])
@@ -96,11 +93,6 @@ async def leader_unreported(deps: RhythmDeps, due: Due) -> int:
     return queued
 
 
-def day_bounds(deps: RhythmDeps, day: date) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time(0), tzinfo=deps.zone)
-    return start, start + timedelta(days=1)
-
-
 async def daily_summary(deps: RhythmDeps, due: Due) -> int:
     """Each subscribed group: reported x/y, new problems, stopped sites, who is missing."""
     day = deps.day(due)
@@ -109,7 +101,8 @@ async def daily_summary(deps: RhythmDeps, due: Due) -> int:
         return 0
     all_projects = await due.uow.figures.projects(day, since=day)
     owing = await due_today(deps, due, all_projects)
-    new_problems = await due.uow.figures.problems_created(*day_bounds(deps, day))
+    new_problems = await due.uow.figures.problems_created(
+        day_start(deps, day), day_start(deps, day + timedelta(days=1)))
     regions = await due.uow.places.regions()
     t = deps.texts(None)
     queued = 0
@@ -117,8 +110,8 @@ async def daily_summary(deps: RhythmDeps, due: Due) -> int:
         scope = GroupScope(group, regions)
         text = summary_text(t, day, owing=scope.select(owing),
                             everything=scope.select(all_projects), new_problems=new_problems)
-        queued += await to_group(due, group, Outgoing(text=text), kind="digest.daily",
-                                 period=day.isoformat())
+        queued += await post_digest(deps, due, group, text, kind="digest.daily",
+                                    period=day.isoformat())
     return queued
 
 
@@ -134,10 +127,10 @@ def summary_text(t: Texts, day: date, *, owing: list[ProjectFigures],
              t("rhythm.daily_reported", reported=len(reported), due=len(owing), rate=rate),
              t("rhythm.daily_problems", count=problems),
              t("rhythm.daily_stopped", count=len(stopped))]
-    lines += [_project_line(p) for p in stopped[:MAX_LISTED]]
+    lines += [project_line(p) for p in stopped[:MAX_LISTED]]
     if missing:
         lines.append(t("rhythm.daily_missing", count=len(missing)))
-        lines += [_project_line(p) for p in missing[:MAX_LISTED]]
+        lines += [project_line(p) for p in missing[:MAX_LISTED]]
         if len(missing) > MAX_LISTED:
             lines.append(t("rhythm.more", count=len(missing) - MAX_LISTED))
     return "\n".join(lines)

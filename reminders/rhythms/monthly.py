@@ -8,13 +8,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 from functools import partial
 
-from domain.events import Outgoing
 from domain.figures import OpenProblem, ProjectFigures, Standing, standings
 from domain.model import ProblemCategory, Region, RegionLevel
 from domain.periods import month_of
 from handlers.context import Texts
-from reminders.rhythms.base import GroupScope, RhythmDeps, draw, percent, to_group
-from reminders.rhythms.weekly import completion_chart
+from reminders.rhythms.base import GroupScope, RhythmDeps, names, percent
+from reminders.rhythms.digest import completion_chart, post_digest
 from reminders.scheduler import Due
 
 FACTOR_CATEGORIES = (ProblemCategory.LAND, ProblemCategory.DEMOLITION,
@@ -53,11 +52,9 @@ async def monthly_review(deps: RhythmDeps, due: Due) -> int:
         ids = {p.id for p in mine}
         text = month_text(t, as_of, mine, county_of=county_of,
                           problems=[p for p in problems if p.project_id in ids])
-        chart = await draw(deps, "monthly ranking",
-                           partial(completion_chart, deps, t, mine, as_of))
-        queued += await to_group(due, group, Outgoing(text=text, image=chart,
-                                                      image_name="monthly.png"),
-                                 kind="digest.monthly", period=month.key)
+        queued += await post_digest(deps, due, group, text, kind="digest.monthly",
+                                    period=month.key,
+                                    chart=partial(completion_chart, deps, t, mine, as_of))
     return queued
 
 
@@ -72,13 +69,13 @@ def month_text(t: Texts, as_of: date, projects: list[ProjectFigures], *,
     by_unit = standings(projects, by=lambda p: (p.unit_id, p.unit_name), as_of=as_of)
     by_county = standings(projects, by=lambda p: (county_of[p.region_id].id,
                                                   county_of[p.region_id].name), as_of=as_of)
-    names = {p.id: p for p in projects}
+    by_id = {p.id: p for p in projects}
     lines = [t("rhythm.monthly_title", month=as_of.month, year=as_of.year)]
     if len(by_county) > 1:
         lines += [t("rhythm.monthly_by_county"), *_ranking(t, by_county)]
     lines += [t("rhythm.monthly_by_unit"), *_ranking(t, by_unit)]
     lines.append(t("rhythm.monthly_factors", count=len(problems)))
-    lines += [t("rhythm.factor_line", number=p.number, name=names[p.project_id].name,
+    lines += [t("rhythm.factor_line", number=p.number, name=by_id[p.project_id].name,
                 category=t(f"problem.{p.category.value}"), level=p.level,
                 description=p.description[:40])
               for p in problems[:MAX_ROWS]]
@@ -99,5 +96,5 @@ def half_year_check(t: Texts, by_unit: list[Standing]) -> list[str]:
     failed = [s for s in planned if (s.rate or 0) < HALF]
     if failed:
         lines.append(t("rhythm.half_year_failed",
-                       names="、".join(s.name for s in failed[:MAX_ROWS])))
+                       names=names((s.name for s in failed), limit=MAX_ROWS, t=t)))
     return lines

@@ -9,14 +9,13 @@ from datetime import timedelta
 from decimal import Decimal
 from functools import partial
 
-from domain.events import Outgoing
 from domain.figures import ProjectFigures, completion, started
 from domain.model import Light
 from domain.periods import QUARTER_START_TARGETS, Period, quarter_of, quarter_target
 from domain.progress import ONE_DECIMAL
 from handlers.context import Texts
-from reminders.rhythms.base import GroupScope, RhythmDeps, draw, percent, to_group
-from reminders.rhythms.weekly import completion_chart
+from reminders.rhythms.base import GroupScope, RhythmDeps, percent
+from reminders.rhythms.digest import completion_chart, post_digest, project_line
 from reminders.scheduler import Due
 
 LAGGARD_POINTS = Decimal(20)  # behind the quarter's share by this much
@@ -81,17 +80,15 @@ async def quarterly_review(deps: RhythmDeps, due: Due) -> int:
     queued = 0
     for group in groups:
         mine = GroupScope(group, regions).select(projects)
-        text = quarter_text(t, quarter, quarter_facts(mine, quarter))
-        chart = await draw(deps, "quarterly review",
-                           partial(completion_chart, deps, t, mine, as_of))
-        queued += await to_group(due, group, Outgoing(text=text, image=chart,
-                                                      image_name="quarterly.png"),
-                                 kind="digest.quarterly", period=quarter.key)
+        queued += await post_digest(deps, due, group,
+                                    quarter_text(t, quarter, quarter_facts(mine, quarter)),
+                                    kind="digest.quarterly", period=quarter.key,
+                                    chart=partial(completion_chart, deps, t, mine, as_of))
     return queued
 
 
 def _names(t: Texts, projects: list[ProjectFigures]) -> list[str]:
-    return [f"· {p.code} {p.name}" for p in projects[:MAX_ROWS]] or [t("rhythm.none")]
+    return [project_line(p) for p in projects[:MAX_ROWS]] or [t("rhythm.none")]
 
 
 def quarter_text(t: Texts, quarter: Period, facts: QuarterFacts) -> str:

@@ -10,15 +10,14 @@ from datetime import date, timedelta
 from decimal import Decimal
 from functools import partial
 
-from domain.events import Outgoing
 from domain.figures import ProjectFigures, completion, lag, light_counts, plan_to_date
 from domain.model import LetterKind, Light, Person, RoleKind, Stage
 from domain.periods import Period, ten_day_of
 from domain.progress import light_for
 from handlers.context import Texts
 from handlers.letters import letter_number, render_letter
-from reminders.rhythms.base import GroupScope, RhythmDeps, draw, percent, to_group, to_person
-from reminders.rhythms.weekly import completion_chart, days_owed
+from reminders.rhythms.base import GroupScope, RhythmDeps, percent, to_person
+from reminders.rhythms.digest import completion_chart, days_owed, lag_line, post_digest
 from reminders.scheduler import Due
 from storage.repositories.letters import LetterView
 
@@ -198,10 +197,9 @@ async def _ten_day_report(deps: RhythmDeps, due: Due, period: Period, day: date,
         ids = {p.id for p in mine}
         letters = [letter for letter in issued if letter.project_id in ids]
         text = ten_day_text(t, period, day, projects=mine, letters=letters, owed=owed)
-        chart = await draw(deps, "ten-day report", partial(completion_chart, deps, t, mine, day))
-        queued += await to_group(due, group, Outgoing(text=text, image=chart,
-                                                      image_name="ten-day.png"),
-                                 kind="digest.ten_day", period=period.key)
+        queued += await post_digest(deps, due, group, text, kind="digest.ten_day",
+                                    period=period.key,
+                                    chart=partial(completion_chart, deps, t, mine, day))
     return queued
 
 
@@ -224,7 +222,5 @@ def ten_day_text(t: Texts, period: Period, day: date, *, projects: list[ProjectF
     lines += [f"· {letter_number(t, letter)} {letter.project_name}" for letter in letters[:10]]
     if laggards:
         lines.append(t("rhythm.ten_day_laggards", count=len(laggards)))
-        lines += [t("rhythm.lag_line", code=p.code, name=p.name,
-                    rate=t.number(completion(p) or 0), lag=t.number(lag(p, day) or 0))
-                  for p in laggards[:MAX_LAGGARDS]]
+        lines += [lag_line(t, p, day) for p in laggards[:MAX_LAGGARDS]]
     return "\n".join(lines)

@@ -5,22 +5,26 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from decimal import Decimal
+from datetime import date, timedelta
 from functools import partial
 
 from domain.events import Button, Outgoing
-from domain.figures import ProjectFigures, completion, lag, light_counts, standings
+from domain.figures import ProjectFigures, lag, light_counts
 from domain.model import Light, Stage
 from domain.periods import week_of
-from domain.progress import light_for, planned_pct
 from handlers.context import Texts
-from reminders.charts import Bar
-from reminders.rhythms.base import GroupScope, RhythmDeps, draw, percent, to_group, to_person
+from reminders.rhythms.base import GroupScope, RhythmDeps, percent, to_person
+from reminders.rhythms.digest import (
+    completion_chart,
+    day_start,
+    days_owed,
+    lag_line,
+    post_digest,
+    project_line,
+)
 from reminders.scheduler import Due
 
 MAX_BUTTONS = 6
-MAX_BARS = 20
 VISITED_STAGES = (Stage.PRELIMINARY, Stage.CONSTRUCTION)
 
 
@@ -43,7 +47,7 @@ async def visit_reminder(deps: RhythmDeps, due: Due) -> int:
             continue
         t = deps.texts(leader.language)
         text = "\n".join([t("rhythm.visit_reminder", count=len(owed_projects)),
-                          *(f"· {p.code} {p.name}" for p in owed_projects)])
+                          *map(project_line, owed_projects)])
         buttons = tuple((Button(t("rhythm.visit_button", code=p.code), f"/visit {p.code}"),)
                         for p in owed_projects[:MAX_BUTTONS])
         queued += await to_person(deps, due, leader, Outgoing(text=text, buttons=buttons),
@@ -58,8 +62,7 @@ async def weekly_digest(deps: RhythmDeps, due: Due) -> int:
     if not groups:
         return 0
     week = week_of(day)
-    start = datetime.combine(week.start, time(0), tzinfo=deps.zone)
-    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=deps.zone)
+    start, end = day_start(deps, week.start), day_start(deps, day + timedelta(days=1))
     projects = await due.uow.figures.projects(day, since=week.start)
     created = await due.uow.figures.problems_created(start, end)
     resolved = await due.uow.figures.problems_resolved(start, end)
@@ -77,21 +80,10 @@ async def weekly_digest(deps: RhythmDeps, due: Due) -> int:
             created=sum(created.get(p.id, 0) for p in mine),
             resolved=sum(resolved.get(p.id, 0) for p in mine),
             visited=sum(1 for p in mine if visits.get(p.id)))
-        text = week_text(t, day, mine, facts)
-        chart = await draw(deps, "weekly digest", partial(completion_chart, deps, t, mine, day))
-        queued += await to_group(due, group, Outgoing(text=text, image=chart,
-                                                      image_name="weekly.png"),
-                                 kind="digest.weekly", period=week.key)
+        queued += await post_digest(deps, due, group, week_text(t, day, mine, facts),
+                                    kind="digest.weekly", period=week.key,
+                                    chart=partial(completion_chart, deps, t, mine, day))
     return queued
-
-
-def days_owed(deps: RhythmDeps, projects: list[ProjectFigures], start: date,
-              end: date) -> dict[int, int]:
-    """Per project, the report days due from `start` to `end` (0 unless under construction)."""
-    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
-    workdays = sum(deps.calendar.is_workday(d) for d in days)
-    return {p.id: 0 if not p.under_construction else len(days) if p.works_rest_days
-            else workdays for p in projects}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -119,26 +111,5 @@ def week_text(t: Texts, day: date, projects: list[ProjectFigures], facts: WeekFa
                red=lights[Light.RED])]
     if worst:
         lines.append(t("rhythm.weekly_red"))
-        lines += [t("rhythm.lag_line", code=p.code, name=p.name,
-                    rate=t.number(completion(p) or 0), lag=t.number(lag(p, day) or 0))
-                  for p in worst]
+        lines += [lag_line(t, p, day) for p in worst]
     return "\n".join(lines)
-
-
-def completion_chart(deps: RhythmDeps, t: Texts, projects: list[ProjectFigures],
-                     day: date) -> bytes:
-    """Completion by unit (or by project in a single unit's group) against the plan line."""
-    units = standings(projects, by=lambda p: (p.unit_id, p.unit_name), as_of=day)
-    plan = float(planned_pct(day))
-    if len(units) > 1:
-        bars = [Bar(s.name, float(s.rate or 0),
-                    None if s.rate is None else light_for(Decimal(plan) - s.rate).value)
-                for s in units]
-    else:
-        ranked = sorted((p for p in projects if completion(p) is not None),
-                        key=lambda p: completion(p) or 0)
-        bars = [Bar(p.name, float(completion(p) or 0), p.light.value if p.light else None)
-                for p in ranked]
-    return deps.charts.bars(t("rhythm.chart_completion", day=t.short_date(day)),
-                            bars[:MAX_BARS], unit="%", reference=plan,
-                            reference_label=t("rhythm.chart_plan"))

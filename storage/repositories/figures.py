@@ -104,17 +104,6 @@ class FiguresRepository:
             found.setdefault(project_id, []).append(person_id)
         return found
 
-    async def reports_per_day(self, start: date,
-                              end: date) -> dict[tuple[int, int, date], int]:
-        """How many projects reported each day, per (region, unit) of the projects."""
-        rows = await self._session.execute(
-            select(m.Project.region_id, m.Project.unit_id, m.DailyReport.report_date,
-                   func.count())
-            .join(m.Project, m.Project.id == m.DailyReport.project_id)
-            .where(m.DailyReport.report_date.between(start, end), m.Project.active.is_(True))
-            .group_by(m.Project.region_id, m.Project.unit_id, m.DailyReport.report_date))
-        return {(region, unit, day): int(n) for region, unit, day, n in rows}
-
     async def problems_created(self, start: datetime, end: datetime) -> dict[int, int]:
         """Per project, the problems filed in [start, end)."""
         return await self._count_by_project(m.Problem.created_at, start, end)
