@@ -1,0 +1,1 @@
+"""Excel in and out: the import template, the import, the export."""
