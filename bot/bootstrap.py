@@ -14,6 +14,7 @@ from domain.clock import Clock, SystemClock
 from handlers.forms import field_forms
 from handlers.forms.engine import Forms
 from handlers.router import Router
+from reminders.chart_types import LazyCharts
 from storage import migrate
 from storage.db import check_reachable, create_engine, session_factory
 from storage.photos import PhotoStore
@@ -69,5 +70,7 @@ async def build_app(settings: Settings, clock: Clock | None = None, *,
                        max_bytes=int(photos.max_megabytes * 1024 * 1024),
                        long_edge=photos.long_edge, thumb_edge=photos.thumb_edge)
     forms = Forms(field_forms(), store, ttl=timedelta(hours=settings.forms.draft_hours))
-    router = Router(uow, clock, translator, settings.language, forms=forms)
+    router = Router(uow, clock, translator, settings.language, forms=forms,
+                    deadlines=settings.problem_deadlines(), calendar=settings.work_calendar(),
+                    photo_files=store, charts=LazyCharts(settings.digests.font))
     return App(settings, engine, uow, clock, router)

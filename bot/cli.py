@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
@@ -17,16 +18,20 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.console import CHANNEL, ConsoleChat
 from bot.demo.county import DEMO_PERSON
 from bot.demo.seed import seed_demo
-from bot.i18n import translator
+from bot.i18n import LANGUAGES, Translator, translator
+from domain.clock import local_today
 from domain.model import Person
+from domain.scope import descendants
 from handlers import onboarding
 from storage import migrate
 from storage.db import DatabaseUnavailable, check_reachable, create_engine, safe_url
 
 logger = logging.getLogger("fieldbot")
 
+CHANNELS = {"telegram": ("telegram",), "wecom": ("wecom",), "both": ("telegram", "wecom")}
 SUBSCRIPTIONS = ("daily_summary", "weekly_digest", "ten_day_report", "monthly_ranking",
-                 "quarterly_review", "problem_alerts")
+                 "quarterly_review", "problem_alerts", "problem_l2", "problem_l3", "problem_l4",
+                 "problem_l5")
 
 
 class Failure(Exception):
@@ -52,9 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     people = commands.add_parser("people", help="list the people of the database and their roles")
     people.add_argument("filter", nargs="?", default="", help="part of a name or key")
     run = commands.add_parser(
-        "run", help="run the bot on Telegram (polling, or --webhook behind a reverse proxy)",
-        description="Serves the configured channel and delivers the outbox until SIGTERM.")
-    run.add_argument("--channel", choices=["telegram"], default="telegram")
+        "run", help="run the bot on Telegram and/or WeCom, deliver the outbox, keep the rhythms",
+        description="Serves the chosen channels and delivers the outbox until SIGTERM.")
+    run.add_argument("--channel", choices=sorted(CHANNELS), default="telegram",
+                     help="telegram (default), wecom (the callback server), or both")
     run.add_argument("--webhook", action="store_true",
                      help="serve Telegram's webhook (telegram.webhook_url and webhook_secret)")
     invite = commands.add_parser("invite", help="a single-use invite that binds a chat account")
@@ -68,6 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
                            help="the region or unit whose projects the group follows")
     group_add.add_argument("--subscribe", default="daily_summary",
                            help="comma-separated: " + ",".join(SUBSCRIPTIONS))
+    group_add.add_argument("--webhook-kind", choices=["wecom_robot", "dingtalk", "feishu"],
+                           help="a push-only robot instead of a chat to bind")
+    group_add.add_argument("--webhook-url", help="the robot's webhook address (or "
+                           "FIELDBOT_WEBHOOK_URL, which keeps it out of the shell history)")
+    group_add.add_argument("--secret", help="DingTalk/Feishu signing secret (or "
+                           "FIELDBOT_WEBHOOK_SECRET)")
     group_commands.add_parser("list", help="the group chats and whether they are bound")
     db = commands.add_parser("db", help="database schema: upgrade, downgrade, current")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
@@ -92,7 +104,38 @@ def build_parser() -> argparse.ArgumentParser:
                      help="the output folder, deleted first (./simulation)")
     sim.add_argument("--seed", type=int, default=2026, metavar="N",
                      help="the random seed: the same seed gives the same month (2026)")
+    add_excel_commands(commands)
     return parser
+
+
+def add_excel_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    template = commands.add_parser(
+        "template", help="write the Excel import workbook (项目, 人员, 分工, 说明)")
+    template.add_argument("out", nargs="?", type=Path, default=Path("fieldbot-template.xlsx"),
+                          help="the file to write (fieldbot-template.xlsx)")
+    template.add_argument("--language", choices=LANGUAGES,
+                          help="headers in this language (the configured one)")
+    imports = commands.add_parser(
+        "import", help="import projects, people and assignments from an .xlsx",
+        description="All or nothing: any wrong cell refuses the file and every wrong cell is "
+                    "listed (项目!F12). Importing again updates by project code and person "
+                    "key. Exit status 1 when anything was refused.")
+    imports.add_argument("file", type=Path, help="the filled-in workbook")
+    imports.add_argument("--partial", action="store_true",
+                         help="import the good rows and list the refused ones")
+    imports.add_argument("--year", type=int, metavar="YYYY",
+                         help="the year of the annual plan column (this year)")
+    imports.add_argument("--max-megabytes", type=float, default=20, metavar="MB",
+                         help="refuse a larger file before reading it (20)")
+    export = commands.add_parser(
+        "export", help="reports, problems, letters and ranking of a date range, to .xlsx")
+    export.add_argument("out", type=Path, help="the file to write")
+    export.add_argument("--from", dest="start", type=date.fromisoformat, metavar="YYYY-MM-DD",
+                        help="the first day (the 1st of this month)")
+    export.add_argument("--to", dest="end", type=date.fromisoformat, metavar="YYYY-MM-DD",
+                        help="the last day (today)")
+    export.add_argument("--region", help="a region's name or code, with everything below it "
+                                         "(all regions)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -122,6 +165,8 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         return await run_db(args, settings)
     if args.command == "simulate":  # its own database: the configured one is never opened
         return await run_simulation(args, settings)
+    if args.command == "template":  # needs no database
+        return write_template(args.out, args.language or settings.language)
     if args.command == "demo" and args.reset:
         reset_sqlite(settings)
     app = await build_app(settings, migrate_schema=args.command == "demo")
@@ -139,6 +184,8 @@ async def demo(app: App, args: argparse.Namespace) -> int:
 
 
 async def group(app: App, args: argparse.Namespace) -> int:
+    if args.group_command == "add" and (args.webhook_kind or args.webhook_url):
+        return await add_robot(app, args)
     if args.group_command == "add":
         return await add_group(app, args.title, args.place, args.subscribe)
     return await list_groups(app)
@@ -245,19 +292,30 @@ async def list_people(app: App, text: str) -> int:
     return 0
 
 
-async def run_service(app: App, *, webhook: bool) -> int:
+async def run_service(app: App, *, webhook: bool, channel: str = "telegram") -> int:
     # Imported here: aiogram and the rhythms' matplotlib take seconds to import, and the
     # console commands (demo, chat, invite…) need neither.
     from bot import service  # noqa: PLC0415
+    from bot.wecom.api import BadSecret, NotTrusted  # noqa: PLC0415 — the same
+    from bot.wecom.channel import WeComNotConfigured  # noqa: PLC0415 — the same
+    from bot.wecom.crypto import BadKey  # noqa: PLC0415 — the same
 
     stop = asyncio.Event()
     service.stop_on_signals(stop)
     t = app.texts()
     try:
-        await service.serve(app, webhook=webhook, stop=stop)
+        await service.serve(app, webhook=webhook, stop=stop, channels=CHANNELS[channel])
     except service.NotConfigured as exc:
         key = "cli.webhook_needs_url" if "webhook" in str(exc) else "cli.telegram_not_configured"
         raise Failure(t(key)) from exc
+    except WeComNotConfigured as exc:
+        raise Failure(t("cli.wecom_not_configured", missing=str(exc))) from exc
+    except BadSecret as exc:
+        raise Failure(t("cli.wecom_bad_secret")) from exc
+    except NotTrusted as exc:
+        raise Failure(t("cli.wecom_not_trusted")) from exc
+    except BadKey as exc:
+        raise Failure(t("cli.wecom_bad_key")) from exc
     return 0
 
 
@@ -291,25 +349,67 @@ async def telegram_link(app: App, code: str) -> str | None:
     return f"https://t.me/{username}?start={code}" if username else None
 
 
-async def add_group(app: App, title: str, place: str, subscribe: str) -> int:
-    t = app.texts()
+def _subscriptions(t: Translator, subscribe: str) -> list[str]:
     kinds = [k.strip() for k in subscribe.split(",") if k.strip()]
     for kind in kinds:
         if kind not in SUBSCRIPTIONS:
             raise Failure(t("cli.bad_subscription", name=kind, known=", ".join(SUBSCRIPTIONS)))
+    return kinds
+
+
+async def _place(app: App, place: str) -> tuple[int | None, int | None]:
+    """The region (or else the unit) named or coded `place`."""
     async with app.uow() as uow:
         regions = [r for r in await uow.places.regions() if place in (r.name, r.code)]
         units = [u for u in await uow.places.units() if place in (u.name, u.code)]
-        if not regions and not units:
-            raise Failure(t("cli.no_place", name=place))
-        group = await uow.groups.prepare(
-            title, region_id=regions[0].id if regions else None,
-            unit_id=None if regions else units[0].id, subscriptions=kinds,
-            now=app.clock.now())
+    if not regions and not units:
+        raise Failure(app.texts()("cli.no_place", name=place))
+    return (regions[0].id, None) if regions else (None, units[0].id)
+
+
+async def add_group(app: App, title: str, place: str, subscribe: str) -> int:
+    t = app.texts()
+    kinds = _subscriptions(t, subscribe)
+    region_id, unit_id = await _place(app, place)
+    async with app.uow() as uow:
+        group = await uow.groups.prepare(title, region_id=region_id, unit_id=unit_id,
+                                         subscriptions=kinds, now=app.clock.now())
         await uow.commit()
     names = t("format.list_separator").join(t(f"subscription.{k}") for k in kinds)
     print(t("cli.group_added", title=title, place=place, subscriptions=names,
             code=group.bind_code))
+    return 0
+
+
+async def add_robot(app: App, args: argparse.Namespace) -> int:
+    """A group fed by a WeCom, DingTalk or Feishu robot: bound at once, nothing to type."""
+    from reminders.robots import BadWebhook, RobotKind, check_webhook  # noqa: PLC0415 — aiohttp
+    from storage.repositories.groups import RobotInUse  # noqa: PLC0415 — with it
+
+    t = app.texts()
+    kinds = _subscriptions(t, args.subscribe)
+    url = (args.webhook_url or os.environ.get("FIELDBOT_WEBHOOK_URL") or "").strip()
+    secret = args.secret or os.environ.get("FIELDBOT_WEBHOOK_SECRET") or None
+    kind = args.webhook_kind or ""
+    try:
+        robot = check_webhook(kind, url, secret)
+    except BadWebhook as exc:  # never the URL in a message: it holds the robot's key
+        problem = exc.problem.value
+        raise Failure(t(f"cli.robot_{'bad_' if problem in ('kind', 'url') else ''}{problem}",
+                        name=kind, known=", ".join(k.value for k in RobotKind),
+                        kind=kind)) from None
+    region_id, unit_id = await _place(app, args.place)
+    try:
+        async with app.uow() as uow:
+            await uow.groups.add_robot(args.title, region_id=region_id, unit_id=unit_id,
+                                       subscriptions=kinds, kind=robot.value, url=url,
+                                       secret=secret, now=app.clock.now())
+            await uow.commit()
+    except RobotInUse as exc:
+        raise Failure(t("cli.robot_in_use", group=exc.group_id)) from None
+    names = t("format.list_separator").join(t(f"subscription.{k}") for k in kinds)
+    print(t("cli.robot_added", title=args.title, place=args.place, kind=robot.value,
+            subscriptions=names))
     return 0
 
 
@@ -322,13 +422,68 @@ async def list_groups(app: App) -> int:
     return 0
 
 
+def write_template(out: Path, language: str) -> int:
+    from spreadsheets.template import template_workbook  # noqa: PLC0415 - openpyxl when asked
+
+    try:
+        out.write_bytes(template_workbook(language))
+    except OSError as exc:
+        raise Failure(f"{out}: {exc.strerror or exc}") from exc
+    print(translator(language)("excel.cli.template_written", path=out))
+    return 0
+
+
+async def import_excel(app: App, args: argparse.Namespace) -> int:
+    from spreadsheets.importer import import_workbook, result_lines  # noqa: PLC0415 - as above
+    from spreadsheets.package import MB, Limits  # noqa: PLC0415 - as above
+
+    t = app.texts()
+    if args.year is not None and not 2000 <= args.year <= 2100:
+        raise Failure(t("excel.cli.bad_year", year=args.year))
+    limits = Limits(max_bytes=int(args.max_megabytes * MB))
+    result = await import_workbook(app.uow, args.file, clock=app.clock, language=t.language,
+                                   partial=args.partial, year=args.year, limits=limits)
+    print("\n".join(result_lines(t, result)))
+    return 1 if result.refused else 0
+
+
+async def export_excel(app: App, args: argparse.Namespace) -> int:
+    # Imported here: the exporter brings the monthly ranking and, with it, matplotlib.
+    from spreadsheets.exporter import export_data, render_export  # noqa: PLC0415
+
+    t = app.texts()
+    today = local_today(app.clock)
+    start, end = args.start or today.replace(day=1), args.end or today
+    if end < start:
+        raise Failure(t("excel.cli.bad_range", start=start, end=end))
+    region_ids = None
+    if args.region:
+        async with app.uow() as uow:
+            regions = await uow.places.regions()
+        roots = [r.id for r in regions if args.region in (r.name, r.code)]
+        if not roots:
+            raise Failure(t("cli.no_place", name=args.region))
+        region_ids = descendants(roots, regions)
+    data = await export_data(app.uow, start=start, end=end, region_ids=region_ids,
+                             language=t.language, clock=app.clock)
+    try:
+        args.out.write_bytes(await asyncio.to_thread(render_export, data, t.language))
+    except OSError as exc:
+        raise Failure(f"{args.out}: {exc.strerror or exc}") from exc
+    print(t("excel.cli.exported", path=args.out, reports=len(data.reports),
+            problems=len(data.problems), letters=len(data.letters)))
+    return 0
+
+
 COMMANDS: dict[str, Callable[[App, argparse.Namespace], Awaitable[int]]] = {
     "demo": demo,
     "chat": lambda app, args: chat(app, args.who),
     "people": lambda app, args: list_people(app, args.filter),
-    "run": lambda app, args: run_service(app, webhook=args.webhook),
+    "run": lambda app, args: run_service(app, webhook=args.webhook, channel=args.channel),
     "invite": lambda app, args: make_invite(app, args.who, args.days),
     "group": group,
+    "import": import_excel,
+    "export": export_excel,
 }
 
 

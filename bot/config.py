@@ -23,6 +23,10 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from bot.wecom.settings import WeComSettings
+from domain.problems import Deadlines
+from domain.workdays import WorkCalendar
+
 Language = Literal["zh-CN", "en"]
 
 _config_file: ContextVar[Path | None] = ContextVar("fieldbot_config_file", default=None)
@@ -55,15 +59,6 @@ class OutboxSettings(BaseModel):
     idle_poll_seconds: float = Field(default=2.0, gt=0)  # looks for work written elsewhere
 
 
-class WeComSettings(BaseModel):
-    corp_id: str | None = None
-    agent_id: int | None = None
-    secret: SecretStr | None = None
-    token: SecretStr | None = None
-    encoding_aes_key: SecretStr | None = None
-    api_base: str = "https://qyapi.weixin.qq.com"
-
-
 class RhythmSettings(BaseModel):
     """When each rhythm runs: crontab lines (minute hour day month weekday) in `timezone`.
 
@@ -80,11 +75,13 @@ class RhythmSettings(BaseModel):
     ten_day_check: str = "0 17 10,20,last * *"
     monthly_review: str = "0 9 1 * *"
     quarterly_review: str = "0 9 1 1,4,7,10 *"
+    problem_escalation: str = "30 8 * * *"  # overdue problems climb one level of the ladder
     quiet_start: str = "22:00"  # a person's quiet hours unless they set their own
     quiet_end: str = "07:30"
 
     @field_validator("liaison_reminder", "leader_unreported", "daily_summary", "visit_reminder",
-                     "weekly_digest", "ten_day_check", "monthly_review", "quarterly_review")
+                     "weekly_digest", "ten_day_check", "monthly_review", "quarterly_review",
+                     "problem_escalation")
     @classmethod
     def _crontab(cls, value: str) -> str:
         try:
@@ -111,6 +108,13 @@ class LetterSettings(BaseModel):
     supervision_lag_points: int = Field(default=20, gt=0)  # 督办函: behind plan by
     supervision_silent_days: int = Field(default=5, gt=0)  # 督办函: no report for
     supervision_problem_level: int = Field(default=3, ge=1, le=5)  # 督办函: a problem at
+
+
+class ProblemSettings(BaseModel):
+    """How long a unit has for a problem before it climbs a level (SPEC: "Problems")."""
+
+    deadline_days: int = Field(default=7, gt=0)
+    urgent_deadline_days: int = Field(default=3, gt=0)
 
 
 class CalendarSettings(BaseModel):
@@ -150,6 +154,7 @@ class Settings(BaseSettings):
     outbox: OutboxSettings = OutboxSettings()
     rhythms: RhythmSettings = RhythmSettings()
     letters: LetterSettings = LetterSettings()
+    problems: ProblemSettings = ProblemSettings()
     calendar: CalendarSettings = CalendarSettings()
     digests: DigestSettings = DigestSettings()
 
@@ -170,6 +175,13 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def work_calendar(self) -> WorkCalendar:
+        return WorkCalendar(extra_holidays=self.calendar.extra_holidays,
+                            extra_workdays=self.calendar.extra_workdays)
+
+    def problem_deadlines(self) -> Deadlines:
+        return Deadlines(self.problems.deadline_days, self.problems.urgent_deadline_days)
 
     @property
     def photo_dir(self) -> Path:

@@ -11,7 +11,6 @@ from bot.bootstrap import App
 from bot.config import Settings
 from bot.i18n import translator
 from domain.clock import Clock
-from domain.workdays import WorkCalendar
 from reminders.charts import Charts, find_cjk_font
 from reminders.rhythms import JOBS, build_rhythms
 from reminders.rhythms.base import LetterRules, Quiet, RhythmDeps
@@ -29,11 +28,11 @@ def rhythm_deps(settings: Settings) -> RhythmDeps:
     rhythms = settings.rhythms
     return RhythmDeps(
         texts_for=translator, zone=settings.zone,
-        calendar=WorkCalendar(extra_holidays=settings.calendar.extra_holidays,
-                              extra_workdays=settings.calendar.extra_workdays),
+        calendar=settings.work_calendar(),
         charts=Charts(font),
         quiet=Quiet(time.fromisoformat(rhythms.quiet_start), time.fromisoformat(rhythms.quiet_end)),
         letters=LetterRules(**settings.letters.model_dump()),
+        deadlines=settings.problem_deadlines(),
         default_language=settings.language)
 
 

@@ -6,7 +6,8 @@ import asyncio
 import logging
 import signal
 import time
-from contextlib import suppress
+from collections.abc import AsyncIterator, Coroutine, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,6 +27,7 @@ from domain.model import OutboxState
 from reminders.delivery import DeliveryPort
 from reminders.limits import ChannelLimits, Limit, Limiter
 from reminders.outbox import OutboxSender, SenderSettings
+from reminders.robots import robot_ports, stored_targets
 from storage.leader import LeaderLock
 
 logger = logging.getLogger(__name__)
@@ -55,36 +57,68 @@ def telegram_api(settings: Settings) -> Bot:
     return Bot(token.get_secret_value(), session=session)
 
 
-async def serve(app: App, *, webhook: bool, stop: asyncio.Event) -> None:
+async def serve(app: App, *, webhook: bool, stop: asyncio.Event,
+                channels: Sequence[str] = ("telegram",)) -> None:
+    """Run the chosen channels (Telegram, WeCom or both), one outbox sender delivering to them
+    and to the digest robots, and the rhythms, until `stop`."""
+    settings = app.settings
+    robots = robot_ports(stored_targets(app.uow),
+                         chart_note=translator(settings.language)("robot.chart_omitted"))
+    ports: list[DeliveryPort] = []
+    jobs: list[Coroutine[Any, Any, None]] = []
+    try:
+        async with AsyncExitStack() as stack:
+            if "telegram" in channels:
+                telegram = await stack.enter_async_context(_telegram(app, webhook=webhook))
+                ports.append(TelegramPort(telegram))
+                jobs.append(tidy(app, telegram.limiter, stop))
+                jobs.append(serve_webhook(app, telegram, stop) if webhook
+                            else telegram.poll(stop))
+            if "wecom" in channels:
+                from bot.wecom.channel import open_channel  # noqa: PLC0415 — only when it runs
+
+                wecom = await stack.enter_async_context(open_channel(
+                    settings.wecom, handle=app.router.handle, texts=translator,
+                    files_dir=settings.data_dir / "incoming" / "wecom",
+                    language=settings.language, health=lambda: health(app)))
+                ports.append(wecom.port)
+                jobs.append(tidy(app, wecom.limiter, stop))
+                jobs.append(wecom.serve(stop))
+            sender = OutboxSender(app.uow, app.clock, [*ports, *robots], texts_for=translator,
+                                  settings=SenderSettings(
+                                      concurrency=settings.outbox.concurrency,
+                                      max_attempts=settings.outbox.max_attempts,
+                                      idle_poll=settings.outbox.idle_poll_seconds))
+            app.router.after_event = sender.wake
+            jobs.append(send_outbox(app, sender, stop))
+            if settings.rhythms.enabled:
+                scheduler = build_scheduler(app)
+                scheduler.after_run = sender.wake
+                jobs.append(run_scheduler(app, scheduler, stop))
+            await asyncio.gather(*jobs)
+    finally:
+        for job in jobs:
+            job.close()  # never awaited when a channel failed to start: no warning about it
+        for port in robots:
+            await port.close()
+
+
+@asynccontextmanager
+async def _telegram(app: App, *, webhook: bool) -> AsyncIterator[TelegramBot]:
     settings = app.settings
     bot = telegram_api(settings)
-    if webhook and (not settings.telegram.webhook_url or not settings.telegram.webhook_secret):
-        await bot.session.close()
-        raise NotConfigured("telegram.webhook_url")
-    telegram = TelegramBot(bot, app.router.handle, limiter=Limiter(telegram_limits(settings)),
-                           files_dir=settings.data_dir / "incoming" / "telegram",
-                           texts=translator, album_wait=settings.telegram.album_wait_seconds,
-                           poll_timeout=settings.telegram.poll_timeout)
     try:
+        if webhook and (not settings.telegram.webhook_url
+                        or not settings.telegram.webhook_secret):
+            raise NotConfigured("telegram.webhook_url")
+        telegram = TelegramBot(bot, app.router.handle,
+                               limiter=Limiter(telegram_limits(settings)),
+                               files_dir=settings.data_dir / "incoming" / "telegram",
+                               texts=translator, album_wait=settings.telegram.album_wait_seconds,
+                               poll_timeout=settings.telegram.poll_timeout)
         await telegram.start(LANGUAGES if settings.language == "zh-CN" else LANGUAGES[::-1])
         app.router.set_invite_link("telegram", telegram.invite_link)
-        ports: list[DeliveryPort] = [TelegramPort(telegram)]
-        sender = OutboxSender(app.uow, app.clock, ports, texts_for=translator,
-                              settings=SenderSettings(
-                                  concurrency=settings.outbox.concurrency,
-                                  max_attempts=settings.outbox.max_attempts,
-                                  idle_poll=settings.outbox.idle_poll_seconds))
-        app.router.after_event = sender.wake
-        jobs = [send_outbox(app, sender, stop), tidy(app, telegram.limiter, stop)]
-        if settings.rhythms.enabled:
-            scheduler = build_scheduler(app)
-            scheduler.after_run = sender.wake
-            jobs.append(run_scheduler(app, scheduler, stop))
-        if webhook:
-            jobs.append(serve_webhook(app, telegram, stop))
-        else:
-            jobs.append(telegram.poll(stop))
-        await asyncio.gather(*jobs)
+        yield telegram
     finally:
         await bot.session.close()
 

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Protocol
 
 from domain.model import Light, ProblemCategory, SiteStatus, Stage
 from domain.progress import ONE_DECIMAL, completion_pct, planned_pct
@@ -70,7 +71,14 @@ def completion(project: ProjectFigures) -> Decimal | None:
     return completion_pct(project.ytd_investment or Decimal(0), project.annual_plan)
 
 
-def plan_to_date(project: ProjectFigures, day: date) -> Decimal:
+class Started(Protocol):
+    """Anything with an actual start: a project's figures, its summary."""
+
+    @property
+    def actual_start(self) -> date | None: ...
+
+
+def plan_to_date(project: Started, day: date) -> Decimal:
     """The share of the annual plan due by `day` (time-proportional), in percent.
 
     A project that started this year is due in proportion to the time since its start, not

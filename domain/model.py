@@ -194,6 +194,18 @@ class ProblemView:
 
 
 @dataclass(frozen=True, slots=True)
+class ProblemEventView:
+    """One step in a problem's history: filed, progress, resolved, escalated, closed, …"""
+
+    kind: str
+    actor_name: str | None
+    to_state: ProblemState | None
+    level: int | None
+    note: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class VisitView:
     project_id: int
     leader_name: str

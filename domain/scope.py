@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from domain.model import Person, Region, RoleKind
@@ -45,6 +45,14 @@ def project_scope(person: Person, regions: Iterable[Region]) -> ProjectScope:
     units = frozenset(
         r.unit_id for r in person.roles if r.kind is RoleKind.UNIT and r.unit_id is not None)
     return ProjectScope(person.id, descendants(roots, regions), units)
+
+
+def sees_project(scope: ProjectScope, *, region_id: int, unit_id: int,
+                 lead_leader_id: int | None, liaison_ids: Collection[int]) -> bool:
+    """The rule above for one project held in memory (the lookup index filters with it); the
+    SQL form is `storage.repositories.projects.scope_filter`, and a test keeps the two agreeing."""
+    return (scope.person_id in liaison_ids or lead_leader_id == scope.person_id
+            or region_id in scope.region_ids or unit_id in scope.unit_ids)
 
 
 def person_regions(person: Person, unit_region_id: int | None) -> frozenset[int]:

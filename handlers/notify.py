@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from domain.events import Outgoing
+from domain.events import Button, Outgoing
 from domain.model import Person
 from handlers.context import Context, Texts
 from storage.uow import UnitOfWork
 
 
 async def notify(ctx: Context, uow: UnitOfWork, recipients: Iterable[Person], *, kind: str,
-                 period: str, subject: str, render: Callable[[Texts], str]) -> int:
+                 period: str, subject: str, render: Callable[[Texts], str],
+                 buttons: Callable[[Texts], tuple[tuple[Button, ...], ...]] | None = None,
+                 ) -> int:
     """Queue one message per recipient (the sender excluded); returns how many were new."""
     queued = 0
     seen: set[int] = set()
@@ -23,10 +25,11 @@ async def notify(ctx: Context, uow: UnitOfWork, recipients: Iterable[Person], *,
         if person.id == ctx.person.id or person.id in seen:
             continue
         seen.add(person.id)
-        text = render(ctx.texts_for(person.language))
+        t = ctx.texts_for(person.language)
+        message = Outgoing(text=render(t), buttons=buttons(t) if buttons else ())
         queued += await uow.outbox.enqueue(
             kind=kind, period=period, recipient=f"person:{person.id}", subject=subject,
-            payload=Outgoing(text=text).to_payload(), now=ctx.clock.now())
+            payload=message.to_payload(), now=ctx.clock.now())
     return queued
 
 

@@ -17,14 +17,23 @@ from dataclasses import replace
 from domain.clock import Clock
 from domain.events import ChatKind, EventKind, Incoming, Outgoing
 from domain.model import Person
+from domain.problems import Deadlines
+from domain.workdays import WorkCalendar
 from handlers import help as help_
-from handlers import onboarding
-from handlers.context import Context, Handler, Texts
+from handlers import onboarding, spreadsheets
+from handlers.context import Context, Handler, PhotoFiles, Texts
+from handlers.digest import digest
 from handlers.forms.engine import Forms
 from handlers.groups import bind_group
+from handlers.intents import match_intent
 from handlers.letters import acknowledge, letters
+from handlers.lookup import ProjectIndex
 from handlers.my_projects import my_projects
+from handlers.overdue import overdue
+from handlers.problems import close, problems
+from handlers.ranking import ranking
 from handlers.status import status
+from reminders.chart_types import ChartPort
 from storage.repositories.groups import Group
 from storage.repositories.receipts import Receipt
 from storage.uow import UnitOfWork, UnitOfWorkFactory
@@ -39,8 +48,16 @@ COMMANDS: Mapping[str, Handler] = {
     "invite": onboarding.invite,
     "letters": letters,
     "ack": acknowledge,
+    "problems": problems,
+    "close": close,
+    "overdue": overdue,
+    "ranking": ranking,
+    "digest": digest,
+    "export": spreadsheets.export,
+    "template": spreadsheets.template,
 }
-GROUP_COMMANDS = frozenset({"start", "help", "my", "status", "letters"})
+GROUP_COMMANDS = frozenset({"start", "help", "my", "status", "letters", "problems", "overdue",
+                            "ranking", "digest"})
 
 
 class ChatLocks:
@@ -72,6 +89,8 @@ class Router:
                  texts: Callable[[str | None], Texts], default_language: str, *,
                  forms: Forms | None = None,
                  invite_links: Mapping[str, Callable[[str], str | None]] | None = None,
+                 deadlines: Deadlines | None = None, calendar: WorkCalendar | None = None,
+                 photo_files: PhotoFiles | None = None, charts: ChartPort | None = None,
                  ) -> None:
         self._uow = uow
         self._clock = clock
@@ -79,7 +98,12 @@ class Router:
         self._default_language = default_language
         self._forms = forms or Forms({})
         self._invite_links = dict(invite_links or {})
+        self._deadlines = deadlines or Deadlines()
+        self._calendar = calendar or WorkCalendar()
+        self._photo_files = photo_files
+        self._charts = charts
         self._tries = onboarding.Tries()
+        self._projects = ProjectIndex()
         self.locks = ChatLocks()
         self.after_event: Callable[[], None] | None = None
         """Called after each event (the outbox sender's wake-up: a change may have queued
@@ -140,11 +164,18 @@ class Router:
                  uow: Callable[[], UnitOfWork]) -> Context:
         return Context(person, _button_as_command(event), uow, self._clock,
                        self._texts(person.language or self._default_language), self._texts,
-                       self.invite_link)
+                       self.invite_link, deadlines=self._deadlines, calendar=self._calendar,
+                       projects=self._projects, photo_files=self._photo_files,
+                       charts=self._charts)
 
     async def _as_person(self, ctx: Context) -> list[Outgoing]:
         event = ctx.event
+        if (imported := await spreadsheets.import_upload(ctx)) is not None:
+            return imported  # a spreadsheet sent in private: imported, whatever form is open
         forms = await self._forms.handle(ctx)
+        if forms.messages is None and (intended := _sentence_as_command(
+                event, lambda command: command in COMMANDS or self._forms.opens(command))):
+            return await self._as_person(replace(ctx, event=intended))
         if forms.messages is not None and (event.kind is not EventKind.COMMAND
                                            or event.command not in COMMANDS):
             return forms.messages
@@ -189,3 +220,14 @@ def _button_as_command(event: Incoming) -> Incoming:
         return replace(event, kind=typed.kind, text=typed.text, command=typed.command,
                        args=typed.args)
     return event
+
+
+def _sentence_as_command(event: Incoming, runs: Callable[[str], bool]) -> Incoming | None:
+    """Plain text no form took that asks for a command this bot `runs` ("今天谁没报"), as that
+    command typed; None leaves it to the "not understood" answer."""
+    intent = match_intent(event.text) if event.kind is EventKind.TEXT else None
+    if intent is None or not runs(intent.command):
+        return None
+    line = f"/{intent.command} {intent.args}".rstrip()
+    return replace(event, kind=EventKind.COMMAND, text=line, command=intent.command,
+                   args=intent.args)

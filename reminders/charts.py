@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -19,6 +18,10 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontPath, FontProperties, findSystemFonts, fontManager
 from matplotlib.ft2font import FT2Font
 
+from reminders.chart_types import Bar, ChartsUnavailable, Series
+
+__all__ = ["Bar", "Charts", "ChartsUnavailable", "Series", "find_cjk_font"]
+
 GREEN, YELLOW, RED, NEUTRAL = "#2e9d4f", "#e3a21a", "#d64541", "#4a78b5"
 LIGHT_COLOURS = {"green": GREEN, "yellow": YELLOW, "red": RED}
 CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN",
@@ -26,23 +29,6 @@ CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Sourc
                 "Droid Sans Fallback")
 MAX_LABEL = 14  # characters of a bar's name before it is shortened with "…"
 MAX_BARS = 60  # beyond this the names overlap: the caller picks which projects to show
-
-
-class ChartsUnavailable(RuntimeError):
-    """No CJK font was found: the digest goes out as text only."""
-
-
-@dataclass(frozen=True, slots=True)
-class Bar:
-    label: str
-    value: float
-    light: str | None = None  # "green" / "yellow" / "red" (a `Light`), None for neutral
-
-
-@dataclass(frozen=True, slots=True)
-class Series:
-    name: str
-    points: Sequence[tuple[date, float]]
 
 
 CJK_FILES = frozenset({"NotoSansCJK-Regular.ttc", "NotoSansCJKsc-Regular.otf",

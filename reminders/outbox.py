@@ -241,11 +241,17 @@ class OutboxSender:
                 await uow.outbox.mark_sent(item.id, now)
                 self.sent += 1
             elif isinstance(outcome, RetryAfter):
-                self._ports[address.channel].limiter.pause(self._monotonic() + outcome.seconds)
                 await uow.outbox.retry(item.id, at=now + timedelta(seconds=outcome.seconds),
                                        error=str(outcome), count_attempt=False)
-                logger.warning("outbox: %s asked to wait %g s; channel paused",
-                               address.channel, outcome.seconds)
+                if getattr(outcome, "chat_only", False):  # a robot: only it waits (the port
+                    # holds it back), not every robot of its kind
+                    logger.info("outbox: message %d to %s waits %g s for its %s robot",
+                                item.id, item.recipient, outcome.seconds, address.channel)
+                else:
+                    self._ports[address.channel].limiter.pause(
+                        self._monotonic() + outcome.seconds)
+                    logger.warning("outbox: %s asked to wait %g s; channel paused",
+                                   address.channel, outcome.seconds)
             elif isinstance(outcome, TemporaryFailure) \
                     and item.attempts + 1 < self.settings.max_attempts:
                 delay = backoff(item.attempts, self.settings)

@@ -19,8 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage.repositories.audit import AuditRepository
 from storage.repositories.counters import CountersRepository
 from storage.repositories.drafts import DraftsRepository
+from storage.repositories.exports import ExportsRepository
 from storage.repositories.figures import FiguresRepository
 from storage.repositories.groups import GroupsRepository
+from storage.repositories.imports import ImportsRepository
 from storage.repositories.invites import InvitesRepository
 from storage.repositories.letters import LettersRepository
 from storage.repositories.outbox import OutboxRepository
@@ -55,6 +57,8 @@ class UnitOfWork:
     receipts: ReceiptsRepository
     figures: FiguresRepository
     runs: RunsRepository
+    imports: ImportsRepository
+    exports: ExportsRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], *,
                  receipt: Receipt | None = None, gate: Gate | None = None) -> None:
@@ -87,6 +91,8 @@ class UnitOfWork:
         self.receipts = ReceiptsRepository(session)
         self.figures = FiguresRepository(session)
         self.runs = RunsRepository(session)
+        self.imports = ImportsRepository(session)
+        self.exports = ExportsRepository(session)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,

@@ -8,7 +8,6 @@ the same transaction that files it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
 from typing import Any
 
 from domain.events import Outgoing
@@ -22,8 +21,6 @@ from storage.repositories.attachments import AttachedPhoto
 from storage.repositories.problems import NewProblem
 from storage.uow import UnitOfWork
 
-DEADLINE = timedelta(days=7)
-URGENT_DEADLINE = timedelta(days=3)
 CATEGORIES = tuple(Choice(c.value, f"problem.{c.value}") for c in ProblemCategory)
 
 
@@ -46,7 +43,7 @@ class ProblemForm(ProjectForm):
         site = await uow.projects.site(int(a["project"]))
         if site is None:
             raise Refusal("form.project_gone")
-        deadline = ctx.today + (URGENT_DEADLINE if a["urgent"] else DEADLINE)
+        deadline = ctx.deadlines.from_day(ctx.today, urgent=bool(a["urgent"]))
         problem = await uow.problems.open(NewProblem(
             project_id=site.id, category=ProblemCategory(a["category"]),
             description=a["description"], urgent=bool(a["urgent"]), reporter_id=ctx.person.id,

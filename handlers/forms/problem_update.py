@@ -11,13 +11,14 @@ from typing import Any
 
 from domain.events import Button, Outgoing
 from domain.model import Person, ProblemState, ProblemView, RoleKind
+from domain.problems import OPEN_STATES
 from domain.scope import project_scope
 from handlers.context import Context, Texts
 from handlers.forms.problem import attached
 from handlers.forms.questions import Answers, Choice, Kind, Question
 from handlers.forms.spec import FormSpec, Refusal, State, Submitted
 from handlers.notify import notify, unit_and_leader
-from storage.repositories.problems import OPEN_STATES, ProblemUpdate
+from storage.repositories.problems import ProblemUpdate
 from storage.uow import UnitOfWork
 
 RESOLVED = "resolved"
@@ -94,7 +95,18 @@ class ProblemUpdateForm(FormSpec):
                      project=site.name if site else "", unit_person=ctx.person.name,
                      note=a["note"])
 
-        await notify(ctx, uow, ([reporter] if reporter else []) + leader,
+        def buttons(t: Texts) -> tuple[tuple[Button, ...], ...]:
+            if outcome != RESOLVED:
+                return ()
+            return ((Button(t("problems.close_button", number=problem.number),
+                            f"/close {problem.number}"),
+                     Button(t("problems.reopen_button"), f"/reopen {problem.number}")),)
+
+        # The reporter may close (销号) or reopen it; the lead leader is told.
+        await notify(ctx, uow, [reporter] if reporter else [], kind=f"problem.{outcome}",
+                     period=problem.number, subject=str(event_id), render=message,
+                     buttons=buttons)
+        await notify(ctx, uow, [p for p in leader if not reporter or p.id != reporter.id],
                      kind=f"problem.{outcome}", period=problem.number, subject=str(event_id),
                      render=message)
         return Submitted([Outgoing(text=ctx.t(f"update.saved_{outcome}",

@@ -11,6 +11,7 @@ from apscheduler.triggers.cron import CronTrigger
 from reminders.rhythms.base import RhythmDeps
 from reminders.rhythms.daily import daily_summary, leader_unreported, liaison_reminder
 from reminders.rhythms.monthly import monthly_review
+from reminders.rhythms.problems import problem_escalation
 from reminders.rhythms.quarterly import quarterly_review
 from reminders.rhythms.ten_day import ten_day_check
 from reminders.rhythms.weekly import visit_reminder, weekly_digest
@@ -25,6 +26,7 @@ JOBS = {
     "ten_day_check": ten_day_check,
     "monthly_review": monthly_review,
     "quarterly_review": quarterly_review,
+    "problem_escalation": problem_escalation,
 }
 
 

@@ -8,15 +8,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from domain.events import Outgoing
 from domain.figures import ProjectFigures
 from domain.model import Person, Region
+from domain.problems import Deadlines
 from domain.scope import descendants
 from domain.workdays import WorkCalendar
 from handlers.context import Texts
-from reminders.charts import Charts, ChartsUnavailable
+from reminders.chart_types import ChartPort, ChartsUnavailable
 from reminders.scheduler import Due
 from storage.repositories.groups import Group
 
@@ -54,9 +56,10 @@ class RhythmDeps:
     texts_for: Callable[[str | None], Texts]
     zone: ZoneInfo
     calendar: WorkCalendar
-    charts: Charts
+    charts: ChartPort
     quiet: Quiet = Quiet(time(22, 0), time(7, 30))
     letters: LetterRules = field(default_factory=LetterRules)
+    deadlines: Deadlines = field(default_factory=Deadlines)
     default_language: str | None = None
 
     def texts(self, language: str | None) -> Texts:
@@ -91,10 +94,21 @@ async def to_person(deps: RhythmDeps, due: Due, person: Person, message: Outgoin
         payload=message.to_payload(), now=due.now, not_before=not_before)
 
 
-async def to_group(due: Due, group: Group, message: Outgoing, *, kind: str, period: str) -> bool:
+async def to_group(due: Due, group: Group, message: Outgoing, *, kind: str, period: str,
+                   subject: str = "") -> bool:
     return await due.uow.outbox.enqueue(
-        kind=kind, period=period, recipient=f"group:{group.id}", payload=message.to_payload(),
-        now=due.now)
+        kind=kind, period=period, recipient=f"group:{group.id}", subject=subject,
+        payload=message.to_payload(), now=due.now)
+
+
+class Placed(Protocol):
+    """Anything with a place: a project's figures, a project's site."""
+
+    @property
+    def region_id(self) -> int: ...
+
+    @property
+    def unit_id(self) -> int: ...
 
 
 class GroupScope:
@@ -105,7 +119,7 @@ class GroupScope:
         self._regions = (descendants([group.region_id], regions) if group.region_id is not None
                          else frozenset())
 
-    def covers(self, project: ProjectFigures) -> bool:
+    def covers(self, project: Placed) -> bool:
         if self.group.unit_id is not None:
             return project.unit_id == self.group.unit_id
         return project.region_id in self._regions

@@ -11,7 +11,7 @@ from domain.events import Outgoing
 from domain.figures import ProjectFigures, completion, lag, standings
 from domain.progress import light_for, planned_pct
 from handlers.context import Texts
-from reminders.charts import Bar
+from reminders.chart_types import Bar
 from reminders.rhythms.base import RhythmDeps, draw, to_group
 from reminders.scheduler import Due
 from storage.repositories.groups import Group

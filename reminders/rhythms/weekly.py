@@ -12,7 +12,9 @@ from domain.events import Button, Outgoing
 from domain.figures import ProjectFigures, lag, light_counts
 from domain.model import Light, Stage
 from domain.periods import week_of
+from domain.problems import problem_figures
 from handlers.context import Texts
+from handlers.problems import figures_text
 from reminders.rhythms.base import GroupScope, RhythmDeps, percent, to_person
 from reminders.rhythms.digest import (
     completion_chart,
@@ -67,6 +69,8 @@ async def weekly_digest(deps: RhythmDeps, due: Due) -> int:
     created = await due.uow.figures.problems_created(start, end)
     resolved = await due.uow.figures.problems_resolved(start, end)
     visits = await due.uow.figures.visits(week.start, day)
+    year_problems = await due.uow.problems.facts(None, day_start(deps, day.replace(month=1,
+                                                                                  day=1)))
     regions = await due.uow.places.regions()
     owed = days_owed(deps, projects, week.start, day)
     t = deps.texts(None)
@@ -80,7 +84,11 @@ async def weekly_digest(deps: RhythmDeps, due: Due) -> int:
             created=sum(created.get(p.id, 0) for p in mine),
             resolved=sum(resolved.get(p.id, 0) for p in mine),
             visited=sum(1 for p in mine if visits.get(p.id)))
-        queued += await post_digest(deps, due, group, week_text(t, day, mine, facts),
+        ids = {p.id for p in mine}
+        problems = problem_figures([f for f in year_problems if f.project_id in ids], day)
+        text = "\n".join([week_text(t, day, mine, facts), t("digest.problems_year"),
+                          figures_text(t, problems)])
+        queued += await post_digest(deps, due, group, text,
                                     kind="digest.weekly", period=week.key,
                                     chart=partial(completion_chart, deps, t, mine, day))
     return queued

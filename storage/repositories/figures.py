@@ -16,10 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from domain.figures import OpenProblem, ProjectFigures
-from domain.model import ProblemCategory, ProblemState, SiteStatus
+from domain.model import ProblemCategory, SiteStatus
+from domain.problems import OPEN_STATES
 from storage import models as m
-
-OPEN_STATES = (ProblemState.OPEN, ProblemState.ASSIGNED, ProblemState.IN_PROGRESS)
 
 
 class FiguresRepository:

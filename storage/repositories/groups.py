@@ -1,11 +1,20 @@
-"""Group chats: prepared with a scope and subscriptions, then bound by a dispatcher's code."""
+"""Group chats: prepared with a scope and subscriptions, then bound by a dispatcher's code.
+
+A push-only robot (a WeCom group robot, a DingTalk or Feishu custom robot) is a group chat too,
+bound when it is added: its channel is the robot kind, its chat id a fingerprint of its webhook
+URL (so one robot is one chat, and its rate limit is kept once), and the URL — a secret, with
+the robot's signing secret in its fragment, which no HTTP client ever sends — stays in the
+database and is handed only to the robot port.
+"""
 
 from __future__ import annotations
 
 import enum
+import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from urllib.parse import parse_qs, quote, urldefrag
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,6 +40,44 @@ class BindRefused(enum.StrEnum):
     USED = "used"
 
 
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    """Where a robot group's messages go. Never printed: the URL and secret are secrets."""
+
+    group_id: int
+    kind: str
+    url: str = field(repr=False)
+    secret: str | None = field(repr=False, default=None)
+
+
+class RobotInUse(Exception):
+    """The robot (its webhook URL) already feeds another group."""
+
+    def __init__(self, group_id: int) -> None:
+        super().__init__(f"the robot already feeds group {group_id}")
+        self.group_id = group_id
+
+
+_FRAGMENT_KEY = "secret"  # the name of the fragment field that holds the signing secret
+
+
+def robot_chat_id(kind: str, url: str) -> str:
+    """The chat id of a robot: a fingerprint of its URL that tells nothing of the key in it."""
+    return "r" + hashlib.sha256(f"{kind} {url}".encode()).hexdigest()[:24]
+
+
+def stored_webhook(url: str, secret: str | None) -> str:
+    """The URL as kept in `webhook_url`: the signing secret, if any, in its fragment."""
+    return f"{url}#{_FRAGMENT_KEY}={quote(secret, safe='')}" if secret else url
+
+
+def read_webhook(stored: str) -> tuple[str, str | None]:
+    """(URL without fragment, signing secret or None) from `stored_webhook`."""
+    url, fragment = urldefrag(stored)
+    values = parse_qs(fragment).get(_FRAGMENT_KEY)
+    return url, values[0] if values else None
+
+
 class GroupsRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -53,6 +100,42 @@ class GroupsRepository:
             self._session.add(m.Subscription(group_chat_id=row.id, kind=kind))
         await self._session.flush()
         return await self._view(row)
+
+    async def add_robot(self, title: str, *, region_id: int | None, unit_id: int | None,
+                        subscriptions: Iterable[str], kind: str, url: str, secret: str | None,
+                        now: datetime) -> Group:
+        """A group fed by a push-only robot, bound at once (nobody can type a code to a robot).
+
+        Raises `RobotInUse` when the same robot already feeds another group.
+        """
+        chat_id = robot_chat_id(kind, url)
+        taken = await self._session.scalar(
+            select(m.GroupChat.id).where(m.GroupChat.channel == kind,
+                                         m.GroupChat.external_id == chat_id))
+        if taken is not None:
+            raise RobotInUse(taken)
+        row = m.GroupChat(channel=kind, external_id=chat_id, title=title[:128],
+                          region_id=region_id, unit_id=unit_id, bind_code=None, bound_at=now,
+                          webhook_kind=kind, webhook_url=stored_webhook(url, secret),
+                          created_at=now)
+        self._session.add(row)
+        await self._session.flush()
+        for subscription in dict.fromkeys(subscriptions):
+            self._session.add(m.Subscription(group_chat_id=row.id, kind=subscription))
+        await self._session.flush()
+        return await self._view(row)
+
+    async def webhook(self, kind: str, chat_id: str) -> Webhook | None:
+        """The webhook of the bound robot group with this chat id, if it still exists."""
+        row = (await self._session.execute(
+            select(m.GroupChat.id, m.GroupChat.webhook_url)
+            .where(m.GroupChat.channel == kind, m.GroupChat.external_id == chat_id,
+                   m.GroupChat.webhook_kind == kind, m.GroupChat.webhook_url.is_not(None),
+                   m.GroupChat.bound_at.is_not(None)))).first()
+        if row is None or row[1] is None:
+            return None
+        url, secret = read_webhook(row[1])
+        return Webhook(row[0], kind, url, secret)
 
     async def by_code(self, code: str) -> Group | None:
         row = await self._session.scalar(

@@ -5,17 +5,28 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from domain.model import ProblemCategory, ProblemState, ProblemView
+from domain.model import ProblemCategory, ProblemEventView, ProblemState, ProblemView
+from domain.problems import (
+    OPEN_STATES,
+    TOP_LEVEL,
+    UNCLOSED_STATES,
+    Deadlines,
+    ProblemFacts,
+    may_close,
+    may_reopen,
+    next_level,
+    overdue,
+)
+from domain.scope import ProjectScope
 from storage import models as m
 from storage.repositories.attachments import AttachedPhoto, attach
 from storage.repositories.audit import AuditRepository
 from storage.repositories.counters import CountersRepository
-
-OPEN_STATES = (ProblemState.OPEN, ProblemState.ASSIGNED, ProblemState.IN_PROGRESS)
+from storage.repositories.projects import scope_filter
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +51,10 @@ class ProblemUpdate:
     to_state: ProblemState
     note: str
     photos: Sequence[AttachedPhoto] = ()
+
+
+def _in_scope(scope: ProjectScope) -> ColumnElement[bool]:
+    return m.Problem.project_id.in_(select(m.Project.id).where(scope_filter(scope)))
 
 
 def problem_number(year: int, seq: int) -> str:
@@ -128,3 +143,123 @@ class ProblemsRepository:
                                  before={"state": before.value},
                                  after={"state": update_.to_state.value, "note": update_.note})
         return to_view(row), event.id
+
+    async def get(self, problem_id: int) -> ProblemView | None:
+        row = await self._session.get(m.Problem, problem_id)
+        return to_view(row) if row else None
+
+    async def _locked(self, problem_id: int) -> m.Problem:
+        row = await self._session.scalar(
+            select(m.Problem).where(m.Problem.id == problem_id).with_for_update())
+        if row is None:
+            raise LookupError(problem_id)
+        return row
+
+    async def _step(self, row: m.Problem, *, kind: str, actor_id: int | None,
+                    to_state: ProblemState, note: str, now: datetime,
+                    before: dict[str, Any], after: dict[str, Any]) -> int:
+        """One step of the loop: the problem event and the audit entry, with the state set."""
+        from_state = row.state
+        row.state = to_state
+        event = m.ProblemEvent(problem_id=row.id, kind=kind, actor_id=actor_id,
+                               from_state=from_state, to_state=to_state, level=row.level,
+                               note=note, created_at=now)
+        self._session.add(event)
+        await self._session.flush()
+        await self._audit.record(now, actor_id, "problem", row.id, action=kind,
+                                 before={"state": from_state.value, **before},
+                                 after={"state": to_state.value, **after})
+        return event.id
+
+    async def close(self, problem_id: int, actor_id: int, note: str,
+                    now: datetime) -> ProblemView | None:
+        """销号: a resolved problem crossed off. None when it is not (or no longer) resolved."""
+        row = await self._locked(problem_id)
+        if not may_close(row.state):
+            return None
+        row.closed_at = now
+        await self._step(row, kind="closed", actor_id=actor_id, to_state=ProblemState.CLOSED,
+                         note=note, now=now, before={}, after={"note": note})
+        return to_view(row)
+
+    async def reopen(self, problem_id: int, actor_id: int, reason: str, deadline: date,
+                     now: datetime) -> tuple[ProblemView, int] | None:
+        """Back to the unit (交办) with a new deadline; None when it is still open."""
+        row = await self._locked(problem_id)
+        if not may_reopen(row.state):
+            return None
+        before = {"deadline": row.deadline.isoformat()}
+        row.deadline, row.resolved_at, row.closed_at = deadline, None, None
+        event_id = await self._step(row, kind="reopened", actor_id=actor_id,
+                                    to_state=ProblemState.ASSIGNED, note=reason, now=now,
+                                    before=before,
+                                    after={"deadline": deadline.isoformat(), "note": reason})
+        return to_view(row), event_id
+
+    async def overdue_ids(self, today: date) -> list[int]:
+        """Open problems past their deadline and below the top of the ladder, oldest first."""
+        rows = await self._session.scalars(
+            select(m.Problem.id).where(m.Problem.state.in_(OPEN_STATES),
+                                       m.Problem.deadline < today,
+                                       m.Problem.level < TOP_LEVEL)
+            .order_by(m.Problem.deadline, m.Problem.id))
+        return list(rows)
+
+    async def escalate(self, problem_id: int, today: date, deadlines: Deadlines,
+                       now: datetime) -> ProblemView | None:
+        """Climb one level with a fresh deadline, if still overdue (checked under the row lock,
+        so two schedulers or a run repeated after a crash never climb twice)."""
+        row = await self._locked(problem_id)
+        new_level = next_level(row.level)
+        if new_level is None or not overdue(row.state, row.deadline, today):
+            return None
+        before = {"level": row.level, "deadline": row.deadline.isoformat()}
+        row.level = new_level
+        row.deadline = deadlines.from_day(today, urgent=row.urgent)
+        await self._step(row, kind="escalated", actor_id=None, to_state=row.state,
+                         note=f"L{new_level}", now=now, before=before,
+                         after={"level": new_level, "deadline": row.deadline.isoformat()})
+        return to_view(row)
+
+    async def events(self, problem_id: int) -> list[ProblemEventView]:
+        rows = await self._session.execute(
+            select(m.ProblemEvent, m.Person.name)
+            .outerjoin(m.Person, m.Person.id == m.ProblemEvent.actor_id)
+            .where(m.ProblemEvent.problem_id == problem_id)
+            .order_by(m.ProblemEvent.id))
+        return [ProblemEventView(e.kind, name, e.to_state, e.level, e.note, e.created_at)
+                for e, name in rows]
+
+    async def listing(self, *, scope: ProjectScope | None = None,
+                      reporter_id: int | None = None, unit_ids: Sequence[int] | None = None,
+                      states: Sequence[ProblemState] = UNCLOSED_STATES,
+                      overdue_on: date | None = None,
+                      limit: int = 50) -> tuple[list[ProblemView], int]:
+        """Problems matching every given filter (`overdue_on`: past their deadline that day),
+        highest level first, then by deadline; with the total count before the limit."""
+        where: list[ColumnElement[bool]] = [m.Problem.state.in_(list(states))]
+        if overdue_on is not None:
+            where.append(m.Problem.deadline < overdue_on)
+        if scope is not None:
+            where.append(_in_scope(scope))
+        if reporter_id is not None:
+            where.append(m.Problem.reporter_id == reporter_id)
+        if unit_ids is not None:
+            where.append(m.Problem.assignee_unit_id.in_(list(unit_ids)))
+        total = await self._session.scalar(select(func.count(m.Problem.id)).where(*where))
+        if limit <= 0:
+            return [], int(total or 0)
+        rows = await self._session.scalars(
+            select(m.Problem).where(*where)
+            .order_by(m.Problem.level.desc(), m.Problem.deadline, m.Problem.id).limit(limit))
+        return [to_view(r) for r in rows], int(total or 0)
+
+    async def facts(self, scope: ProjectScope | None, since: datetime) -> list[ProblemFacts]:
+        """What the figures need, for the problems (in scope, if given) filed since `since`."""
+        query = (select(m.Problem.project_id, m.Problem.state, m.Problem.level,
+                        m.Problem.deadline, m.Problem.created_at, m.Problem.closed_at)
+                 .where(m.Problem.created_at >= since))
+        if scope is not None:
+            query = query.where(_in_scope(scope))
+        rows = await self._session.execute(query)
+        return [ProblemFacts(*row) for row in rows]

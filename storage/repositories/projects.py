@@ -5,7 +5,20 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, Select, false, func, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    cast,
+    false,
+    func,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.model import Category, Light, ProjectLevel, ProjectSummary, Stage
@@ -47,6 +60,46 @@ class NewProject:
     lead_leader_id: int | None = None
     aliases: Sequence[str] = field(default_factory=tuple)
     liaison_ids: Sequence[int] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True, slots=True)
+class IndexEntry:
+    """What the lookup index keeps of an active project: what people call it, and what the
+    scope rule (`domain.scope.sees_project`) reads."""
+
+    id: int
+    code: str
+    name: str
+    aliases: tuple[str, ...]
+    region_id: int
+    unit_id: int
+    lead_leader_id: int | None
+    liaison_ids: frozenset[int]
+
+
+IndexStamp = tuple[object, ...]
+"""Aggregates that change whenever a project, an alias or a liaison is added or removed, and
+whenever a project is edited: an edit (of its name, code, aliases, region, unit, leader or
+liaisons) must set `updated_at`, as the importer does. Equal stamps: the index is current.
+Integers and one timestamp only: no text is read, so it stays cheap (SQLite, 10,000 projects:
+about 4 ms). The region, unit and leader sums and the liaison aggregates are there for the
+scope: an edit that forgot `updated_at` must not leave the index showing a project to someone
+who may no longer see it."""
+
+
+def _stamp_query() -> Select[tuple[object, ...]]:
+    p, a, li = m.Project, m.ProjectAlias, m.ProjectLiaison
+    projects = select(
+        func.count(), func.sum(case((p.active.is_(True), 1), else_=0)), func.max(p.id),
+        func.max(p.updated_at), func.sum(p.region_id + p.unit_id),
+        func.sum(func.coalesce(p.lead_leader_id, 0)),
+    ).subquery()
+    aliases = select(func.count(), func.max(a.id)).subquery()
+    # The product tells a swap of two liaisons between two projects from no change at all.
+    liaisons = select(func.count(), func.sum(li.person_id),
+                      func.sum(cast(li.project_id, BigInteger) * li.person_id)).subquery()
+    return (select(*projects.c, *aliases.c, *liaisons.c).select_from(projects)
+            .join(aliases, true()).join(liaisons, true()))
 
 
 def scope_filter(scope: ProjectScope) -> ColumnElement[bool]:
@@ -116,6 +169,47 @@ class ProjectsRepository:
 
     async def by_ids(self, ids: Sequence[int], year: int) -> list[ProjectSummary]:
         return await self._summaries(year, m.Project.id.in_(list(ids)))
+
+    async def visible_by_ids(self, scope: ProjectScope, ids: Sequence[int],
+                             year: int) -> list[ProjectSummary]:
+        """`by_ids`, keeping only what the scope may see (a second guard behind the index)."""
+        return await self._summaries(year, and_(m.Project.id.in_(list(ids)), scope_filter(scope)))
+
+    async def index_stamp(self) -> IndexStamp:
+        """One cheap query whose answer changes when anything the lookup index holds does."""
+        return tuple((await self._session.execute(_stamp_query())).one())
+
+    async def index_entries(self) -> list[IndexEntry]:
+        """Every active project as the lookup index needs it, in three queries."""
+        p = m.Project
+        rows = (await self._session.execute(
+            select(p.id, p.code, p.name, p.region_id, p.unit_id, p.lead_leader_id)
+            .where(p.active.is_(True)).order_by(p.code))).all()
+        aliases: dict[int, list[str]] = {}
+        for project_id, alias in await self._session.execute(
+                select(m.ProjectAlias.project_id, m.ProjectAlias.alias)
+                .join(p, p.id == m.ProjectAlias.project_id)
+                .where(p.active.is_(True)).order_by(m.ProjectAlias.id)):
+            aliases.setdefault(project_id, []).append(alias)
+        liaisons: dict[int, set[int]] = {}
+        for project_id, person_id in await self._session.execute(
+                select(m.ProjectLiaison.project_id, m.ProjectLiaison.person_id)
+                .join(p, p.id == m.ProjectLiaison.project_id).where(p.active.is_(True))):
+            liaisons.setdefault(project_id, set()).add(person_id)
+        return [IndexEntry(id=pid, code=code, name=name, aliases=tuple(aliases.get(pid, ())),
+                           region_id=region, unit_id=unit, lead_leader_id=lead,
+                           liaison_ids=frozenset(liaisons.get(pid, ())))
+                for pid, code, name, region, unit, lead in rows]
+
+    async def visible_ids(self, scope: ProjectScope,
+                          ids: Sequence[int] | None = None) -> set[int]:
+        """Which of these projects (or of all) the scope's person may see."""
+        if ids is not None and not ids:
+            return set()
+        query = select(m.Project.id).where(scope_filter(scope))
+        if ids is not None:
+            query = query.where(m.Project.id.in_(list(ids)))
+        return set(await self._session.scalars(query))
 
     async def _summaries(self, year: int, where: ColumnElement[bool]) -> list[ProjectSummary]:
         leader = m.Person.__table__.alias("leader")

@@ -148,3 +148,23 @@ class ReportsRepository:
     async def count(self) -> int:
         return int(await self._session.scalar(select(func.count()).select_from(m.DailyReport))
                    or 0)
+
+    async def first_photo(self, project_id: int, day: date) -> str | None:
+        """The normalised copy (relative to the photo store) of the first photo of the
+        project's report on `day`, if it has one."""
+        return await self._session.scalar(
+            select(m.Photo.normalised_path)
+            .join(m.PhotoAttachment, m.PhotoAttachment.photo_id == m.Photo.id)
+            .join(m.DailyReport, m.DailyReport.id == m.PhotoAttachment.report_id)
+            .where(m.DailyReport.project_id == project_id, m.DailyReport.report_date == day)
+            .order_by(m.PhotoAttachment.position, m.PhotoAttachment.id).limit(1))
+
+    async def trend(self, project_id: int, since: date,
+                    ) -> list[tuple[date, Decimal, Decimal | None]]:
+        """Day, image progress and year-to-date investment of each report since `since`."""
+        rows = await self._session.execute(
+            select(m.DailyReport.report_date, m.DailyReport.progress_pct,
+                   m.DailyReport.ytd_investment)
+            .where(m.DailyReport.project_id == project_id, m.DailyReport.report_date >= since)
+            .order_by(m.DailyReport.report_date))
+        return [(d, p, y) for d, p, y in rows]

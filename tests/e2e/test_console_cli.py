@@ -32,7 +32,7 @@ def test_help_lists_every_command_with_one_line() -> None:
 
 
 def test_demo_opens_a_chat_in_the_sample_county(env: dict[str, str]) -> None:
-    session = "\n".join(["/help", "/my", "/status 毛绒", "/status 汉滨区", "9", "2",
+    session = "\n".join(["/help", "/my", "/status 毛绒", "/status 汉滨区", "9", "1",
                          "/status 数字经济产业区", "/nonsense", "/quit"]) + "\n"
     result = run(["demo"], env, session)
     out = result.stdout
@@ -44,7 +44,7 @@ def test_demo_opens_a_chat_in_the_sample_county(env: dict[str, str]) -> None:
     assert "【汉滨区毛绒文创总部产业园建设项目】HB-001" in out
     assert "阶段：在建" in out and "年度计划：" in out and "最近走访：" in out
     # several matches: numbered choices; a number out of range is refused, a good one answers
-    assert "  [2] 汉滨区数字经济产业园（HB-002）" in out
+    assert "  [1] 汉滨区数字经济产业园（HB-002）" in out
     assert "没有编号 9 的选项" in out
     assert "【汉滨区数字经济产业园】HB-002" in out
     assert "没有找到与“数字经济产业区”相符的项目" in out and "您是不是要找" in out
@@ -127,3 +127,34 @@ def test_a_daily_report_survives_a_restart_of_the_bot(env: dict[str, str],
     assert "· 形象进度：100%" in out and "· 施工人数：80" in out
     assert "日报已提交" in out
     assert "Traceback" not in second.stderr
+
+
+def test_a_robot_group_is_added_without_its_key_ever_printed(env: dict[str, str]) -> None:
+    assert run(["demo", "--no-chat"], env).returncode == 0
+    key = "access_token=c0ffee5ecret"
+    robot = {**env, "FIELDBOT_WEBHOOK_URL": f"https://oapi.dingtalk.com/robot/send?{key}",
+             "FIELDBOT_WEBHOOK_SECRET": "SECabc"}
+    added = run(["group", "add", "县领导群", "--place", "汉滨区", "--subscribe",
+                 "weekly_digest,problem_l2", "--webhook-kind", "dingtalk"], robot)
+    assert added.returncode == 0, added.stderr
+    assert "已接入机器人群：县领导群" in added.stdout and "问题升级至县区周例会" in added.stdout
+    again = run(["group", "add", "另一个群", "--place", "汉滨区", "--webhook-kind",
+                 "dingtalk"], robot)
+    assert again.returncode == 1 and "该机器人已用于群" in again.stderr
+    plain = run(["group", "add", "明文群", "--place", "汉滨区", "--webhook-kind", "dingtalk",
+                 "--webhook-url", f"http://oapi.dingtalk.com/robot/send?{key}"], env)
+    assert plain.returncode == 1 and "https://" in plain.stderr
+    listed = run(["group", "list"], env)
+    assert "县领导群" in listed.stdout
+    for result in (added, again, plain, listed):
+        assert "c0ffee5ecret" not in result.stdout + result.stderr
+        assert "SECabc" not in result.stdout + result.stderr
+
+
+def test_run_on_wecom_without_its_settings_names_what_is_missing(env: dict[str, str]) -> None:
+    assert run(["db", "upgrade"], env).returncode == 0
+    result = run(["run", "--channel", "wecom"], env | {"FIELDBOT_WECOM__SECRET": "s3cret-value"})
+    assert result.returncode != 0
+    assert "没有配置企业微信" in result.stderr and "wecom.corp_id" in result.stderr
+    assert "wecom.secret" not in result.stderr.split("缺少")[1].split("（")[0]
+    assert "s3cret-value" not in result.stderr and "Traceback" not in result.stderr

@@ -132,8 +132,8 @@ async def test_several_matches_offer_buttons_and_a_press_answers(chat: Chat) -> 
     [reply] = await chat.say("/status 汉滨区")
     assert "找到 2 个项目" in reply.text
     data = [button.data for row in reply.buttons for button in row]
-    assert data == ["/status HB-001", "/status HB-002"]
-    assert "【汉滨区数字经济产业园】HB-002" in text_of(await chat.press(data[1]))
+    assert data == ["/status HB-002", "/status HB-001"]  # the shorter name first
+    assert "【汉滨区数字经济产业园】HB-002" in text_of(await chat.press(data[0]))
 
 
 async def test_no_match_says_so_and_offers_the_closest(chat: Chat) -> None:
