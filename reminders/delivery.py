@@ -16,11 +16,16 @@ from reminders.limits import Limiter, Slot
 
 
 class RetryAfter(Exception):
-    """Flood control (429): wait `seconds` before sending anything on this channel."""
+    """Flood control (429): wait `seconds` before sending anything on this channel.
 
-    def __init__(self, seconds: float) -> None:
+    `chat_only`: only this chat waits, not the whole channel. A robot is rate-limited by itself,
+    not with every robot of its kind: its port holds it back, and the outbox pauses nothing.
+    """
+
+    def __init__(self, seconds: float, *, chat_only: bool = False) -> None:
         super().__init__(f"retry after {seconds:g} s")
         self.seconds = seconds
+        self.chat_only = chat_only
 
 
 class Blocked(Exception):

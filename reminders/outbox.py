@@ -243,8 +243,7 @@ class OutboxSender:
             elif isinstance(outcome, RetryAfter):
                 await uow.outbox.retry(item.id, at=now + timedelta(seconds=outcome.seconds),
                                        error=str(outcome), count_attempt=False)
-                if getattr(outcome, "chat_only", False):  # a robot: only it waits (the port
-                    # holds it back), not every robot of its kind
+                if outcome.chat_only:  # its port holds that chat back
                     logger.info("outbox: message %d to %s waits %g s for its %s robot",
                                 item.id, item.recipient, outcome.seconds, address.channel)
                 else:

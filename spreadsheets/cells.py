@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
@@ -159,41 +160,41 @@ def _exact(value: int | float) -> Decimal:
     return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
 
 
-def read_money(value: Raw, column: Column) -> Decimal | None:
-    """万元: 3500, "3,500", "3500万元", "0.35亿", "３５００", "5000元" (= 0.5)."""
+def _in_wan(value: int | float) -> Decimal:
+    """A number cell of money: already 万元, kept to the yuan."""
+    return _exact(value).quantize(YUAN_IN_WAN, rounding=ROUND_HALF_EVEN)
+
+
+def _read_number(value: Raw, problem: str, *, cell: Callable[[int | float], Decimal],
+                 text: Callable[[str], Decimal], units: tuple[str, ...] = ()) -> Decimal | None:
+    """A number cell through `cell`, any other through `text` once its spaces and the `units`
+    after it are gone; None when blank; `problem` when it is no number (nor is a yes/no cell)."""
     if value is None:
         return None
     try:
         if isinstance(value, bool):
             raise NotANumber("a yes/no cell")
         if isinstance(value, int | float):
-            amount = _exact(value).quantize(YUAN_IN_WAN, rounding=ROUND_HALF_EVEN)
-        else:
-            text = "".join(clean_text(value).split())
-            if not text:
-                return None
-            amount = parse_money_wan(text)
+            return cell(value)
+        typed = "".join(clean_text(value).split())
+        for unit in units:
+            typed = typed.removesuffix(unit)
+        return text(typed) if typed else None
     except (NotANumber, InvalidOperation) as exc:
-        raise CellProblem("excel.bad_money", value=_shown(value)) from exc
-    return _in_range(amount, column, money=True)
+        raise CellProblem(problem, value=_shown(value)) from exc
+
+
+def read_money(value: Raw, column: Column) -> Decimal | None:
+    """万元: 3500, "3,500", "3500万元", "0.35亿", "３５００", "5000元" (= 0.5)."""
+    amount = _read_number(value, "excel.bad_money", cell=_in_wan, text=parse_money_wan)
+    return None if amount is None else _in_range(amount, column, money=True)
 
 
 def read_decimal(value: Raw, column: Column) -> Decimal | None:
-    if value is None:
-        return None
-    try:
-        if isinstance(value, bool):
-            raise NotANumber("a yes/no cell")
-        if isinstance(value, int | float):
-            number = _exact(value)
-        else:
-            text = "".join(clean_text(value).split()).removesuffix("米").removesuffix("m")
-            if not text:
-                return None
-            number = parse_decimal(text)
-    except (NotANumber, InvalidOperation) as exc:
-        raise CellProblem("excel.bad_number", value=_shown(value)) from exc
-    return _in_range(number, column, money=False)
+    """A number; a length may say its unit: "12米", "12m"."""
+    number = _read_number(value, "excel.bad_number", cell=_exact, text=parse_decimal,
+                          units=("米", "m"))
+    return None if number is None else _in_range(number, column, money=False)
 
 
 def read_integer(value: Raw, column: Column) -> int | None:

@@ -69,6 +69,31 @@ def _rows(sheet: Sheet, t: Translator, epoch: datetime, found: Checked) -> list[
     return rows
 
 
+class _Seen:
+    """The codes (or keys) of a sheet so far, each with the row it first stood on."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self._field, self._message = field, message
+        self._rows: dict[str, int] = {}
+
+    def first(self, row: Row, value: str) -> bool:
+        """Whether `row` is the first with `value`; a later row with it fails, naming the
+        first. A blank value is never first, nor twice."""
+        if value in self._rows:
+            row.fail(self._field, self._message, **{self._field: value}, row=self._rows[value])
+            return False
+        if value:
+            self._rows[value] = row.number
+        return bool(value)
+
+
+def _refuse(row: Row, found: Checked, refused: set[str], value: str) -> None:
+    """The row's errors kept, and its code (or key) refused: a 分工 row naming it fails too."""
+    found.errors += row.in_order()
+    if value:
+        refused.add(value)
+
+
 def _date_order(row: Row, values: dict[str, Any], start: str, end: str) -> None:
     first, last = values[start], values[end]
     if isinstance(first, date) and isinstance(last, date) and last < first:
@@ -79,16 +104,13 @@ def _date_order(row: Row, values: dict[str, Any], start: str, end: str) -> None:
 
 def check_projects(sheet: Sheet, ref: Reference, t: Translator, epoch: datetime,
                    found: Checked) -> None:
-    seen: dict[str, int] = {}
+    seen = _Seen("code", "excel.duplicate_code")
     regions: Places[Region] = ref.places["region"]
     units: Places[Unit] = ref.places["unit"]
     for row in _rows(sheet, t, epoch, found):
         v = row.read_all(PROJECTS)
         code = v["code"]
-        if code in seen:
-            row.fail("code", "excel.duplicate_code", code=code, row=seen[code])
-        elif code:
-            seen[code] = row.number
+        if seen.first(row, code):
             stored = ref.projects.get(code)
             if stored is not None and ref.scope is not None and stored.region_id not in ref.scope:
                 row.fail("code", "excel.project_out_of_scope", code=code)
@@ -100,9 +122,7 @@ def check_projects(sheet: Sheet, ref: Reference, t: Translator, epoch: datetime,
         if (v["lat"] is None) != (v["lon"] is None) and row.ok:
             row.fail("lon" if v["lon"] is None else "lat", "excel.lat_lon_pair")
         if not row.ok or region is None or unit is None:
-            found.errors += row.in_order()
-            if code:
-                found.refused_codes.add(code)
+            _refuse(row, found, found.refused_codes, code)
             continue
         found.projects.append(ProjectFields(
             code=code, name=v["name"], region_id=region.id, unit_id=unit.id, level=v["level"],
@@ -118,15 +138,12 @@ def check_projects(sheet: Sheet, ref: Reference, t: Translator, epoch: datetime,
 
 def check_people(sheet: Sheet, ref: Reference, t: Translator, epoch: datetime,
                  found: Checked) -> None:
-    seen: dict[str, int] = {}
+    seen = _Seen("key", "excel.duplicate_key")
     units: Places[Unit] = ref.places["unit"]
     for row in _rows(sheet, t, epoch, found):
         v = row.read_all(PEOPLE)
         key = v["key"]
-        if key in seen:
-            row.fail("key", "excel.duplicate_key", key=key, row=seen[key])
-        elif key:
-            seen[key] = row.number
+        if seen.first(row, key):
             stored = ref.people.get(key)
             if stored is not None and stored.unit_id is not None and ref.scope is not None \
                     and ref.unit_regions.get(stored.unit_id) not in ref.scope:
@@ -135,9 +152,7 @@ def check_people(sheet: Sheet, ref: Reference, t: Translator, epoch: datetime,
         if unit is not None:
             row.in_scope("unit", ref.unit_regions.get(unit.id), ref.scope, v["unit"])
         if not row.ok:
-            found.errors += row.in_order()
-            if key:
-                found.refused_keys.add(key)
+            _refuse(row, found, found.refused_keys, key)
             continue
         found.people.append(PersonFields(
             key=key, name=v["name"], title=v["title"] or "", phone=v["phone"] or None,

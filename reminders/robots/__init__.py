@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from reminders.robots.base import Robot, RobotKind, RobotRetryAfter, RobotTarget
+from reminders.robots.base import Robot, RobotKind, RobotTarget
 from reminders.robots.dingtalk import DingTalkRobot
 from reminders.robots.feishu import FeishuRobot
 from reminders.robots.port import RobotPort, TargetLookup, stored_targets
@@ -25,7 +25,6 @@ __all__ = [
     "Robot",
     "RobotKind",
     "RobotPort",
-    "RobotRetryAfter",
     "RobotTarget",
     "TargetLookup",
     "WebhookProblem",

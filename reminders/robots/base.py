@@ -3,21 +3,22 @@ into parts that fit a platform's byte limit.
 
 A robot module turns an `Outgoing` into `Piece`s (one platform message each: markdown parts,
 then an image where the kind takes one), signs each into an HTTP request at the moment it goes,
-and reads the platform's answer into an `Outcome`; `reminders.robots.port` does the I/O.
+and reads the platform's answer into an `Outcome`; `reminders.robots.port` does the I/O. What
+the kinds do alike (the posting, the reading of an answer by its error code, the send limits)
+is `WebhookRobot`; a kind module keeps what its platform does differently.
 """
 
 from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from domain.events import Outgoing
-from reminders.delivery import RetryAfter
-from reminders.limits import ChannelLimits
+from reminders.limits import ChannelLimits, Limit
 
 
 class RobotKind(enum.StrEnum):
@@ -102,12 +103,6 @@ class Trouble:
 Outcome = Delivered | Wait | Refused | Trouble
 
 
-class RobotRetryAfter(RetryAfter):
-    """Only this robot waits, not every robot of its kind (the outbox reads `chat_only`)."""
-
-    chat_only = True
-
-
 class Robot(Protocol):
     """One robot kind: what a message becomes, how a request is signed, what an answer means."""
 
@@ -121,6 +116,61 @@ class Robot(Protocol):
     def request(self, target: RobotTarget, piece: Piece, *, now: float) -> HttpRequest: ...
 
     def read_answer(self, status: int, body: bytes) -> Outcome: ...
+
+
+def robot_limits(per_minute: int, *, spacing: float = 0.0) -> ChannelLimits:
+    """A kind's send limits: 100 a second for all its robots together (no platform limit is
+    known), `per_minute` to each robot, and one message at a time per robot, `spacing` seconds
+    apart at the least, so that the parts of a message stay together and in order."""
+    return ChannelLimits(overall=Limit(100, 1.0), per_chat=Limit(per_minute, 60.0),
+                         per_group=Limit(1, spacing))
+
+
+class WebhookRobot:
+    """What of a `Robot` the three kinds share: a piece's JSON posted as it is (a kind that signs
+    overrides `request`), and an answer read by its error code.
+
+    A kind says where its answer keeps the code and the message, which codes mean the robot
+    sent too fast and how long it then waits, and a hint for each code that refuses for good.
+    An answer without a code is the platform's 429 (a minute's wait) or worth a retry.
+    """
+
+    kind: RobotKind
+    limits: ChannelLimits
+    min_interval = 0.0
+    platform: str  # as a log names it: "not a WeCom answer"
+    code_keys: tuple[str, ...] = ("errcode",)
+    message_keys: tuple[str, ...] = ("errmsg",)
+    rate_limited: frozenset[int]
+    wait_seconds = 60.0  # how long a robot that sent too fast waits
+    hints: Mapping[int, str]
+    plain_statuses: frozenset[int] = frozenset()
+    """HTTP statuses besides 5xx whose answer without a code is logged as the bare status."""
+
+    def request(self, target: RobotTarget, piece: Piece, *, now: float) -> HttpRequest:
+        return HttpRequest(target.url, json_bytes(piece.body))
+
+    def read_answer(self, status: int, body: bytes) -> Outcome:
+        answer = read_json(body) or {}
+        code = code_of(answer, *self.code_keys)
+        if code is None:
+            if status == 429:
+                return Wait(60.0, status, "HTTP 429")
+            if status >= 500 or status in self.plain_statuses:
+                return Trouble(f"HTTP {status}")
+            return Trouble(f"HTTP {status}: not a {self.platform} answer")
+        message = str(next((answer[key] for key in self.message_keys if key in answer), ""))
+        if code == 0:
+            return Delivered()
+        if code in self.rate_limited:
+            return Wait(self.wait_seconds, code, message)
+        again = self.retry(status, code, message)
+        return again if again is not None else Refused(code, message, self.hints.get(code, ""))
+
+    def retry(self, status: int, code: int, message: str) -> Wait | Trouble | None:
+        """What an answer with any other error code is when it is not refused for good: by
+        default -1, "system busy" (系统繁忙), is worth a retry."""
+        return Trouble(f"errcode -1 {message}") if code == -1 else None
 
 
 # --- shared helpers ------------------------------------------------------------------------
@@ -187,6 +237,11 @@ def strip_marker(part: str) -> str:
     """A part without its "(2/3)" marker (for tests and logs)."""
     head, sep, tail = part.rpartition("\n(")
     return head if sep and tail.endswith(")") and "/" in tail else part
+
+
+def part_title(title: str, n: int, count: int) -> str:
+    """The title of part `n` of `count`: "周报 (2/3)", or the title alone for a single part."""
+    return title if count == 1 else f"{title} ({n}/{count})"
 
 
 def with_note(text: str, message: Outgoing, note: str) -> str:

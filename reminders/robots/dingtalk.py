@@ -16,22 +16,17 @@ import hmac
 from urllib.parse import quote_plus, urlsplit
 
 from domain.events import Outgoing
-from reminders.limits import ChannelLimits, Limit
 from reminders.robots.base import (
-    Delivered,
     HttpRequest,
-    Outcome,
     Piece,
-    Refused,
     RobotKind,
     RobotTarget,
-    Trouble,
-    Wait,
-    code_of,
+    WebhookRobot,
     first_line,
     json_bytes,
     numbered_parts,
-    read_json,
+    part_title,
+    robot_limits,
     utf8_len,
     with_note,
 )
@@ -75,14 +70,13 @@ def markdown_len(text: str) -> int:
     return utf8_len(markdown(text))
 
 
-class DingTalkRobot:
+class DingTalkRobot(WebhookRobot):
     kind = RobotKind.DINGTALK
-    limits = ChannelLimits(
-        overall=Limit(100, 1.0),
-        per_chat=Limit(PER_MINUTE, 60.0),
-        per_group=Limit(1, 0.0),  # one message at a time per robot
-    )
-    min_interval = 0.0
+    limits = robot_limits(PER_MINUTE)
+    platform = "DingTalk"
+    rate_limited = RATE_LIMITED
+    wait_seconds = THROTTLE_SECONDS
+    hints = HINTS
 
     def pieces(self, message: Outgoing, *, chart_note: str) -> list[Piece]:
         text = with_note(message.text, message, chart_note)
@@ -91,25 +85,8 @@ class DingTalkRobot:
         title = first_line(text) or "fieldbot"
         parts = numbered_parts(text, MARKDOWN_BYTES, measure=markdown_len)
         return [Piece({"msgtype": "markdown", "markdown": {
-            "title": title if len(parts) == 1 else f"{title} ({n}/{len(parts)})",
-            "text": markdown(part)}}, f"markdown {n}/{len(parts)}")
-            for n, part in enumerate(parts, 1)]
+            "title": part_title(title, n, len(parts)), "text": markdown(part)}},
+            f"markdown {n}/{len(parts)}") for n, part in enumerate(parts, 1)]
 
     def request(self, target: RobotTarget, piece: Piece, *, now: float) -> HttpRequest:
         return HttpRequest(signed_url(target.url, target.secret, now=now), json_bytes(piece.body))
-
-    def read_answer(self, status: int, body: bytes) -> Outcome:
-        answer = read_json(body)
-        code = code_of(answer, "errcode") if answer is not None else None
-        if code is None:
-            if status == 429:
-                return Wait(60.0, status, "HTTP 429")
-            return Trouble(f"HTTP {status}" + ("" if status >= 500 else ": not a DingTalk answer"))
-        message = str((answer or {}).get("errmsg", ""))
-        if code == 0:
-            return Delivered()
-        if code in RATE_LIMITED:
-            return Wait(THROTTLE_SECONDS, code, message)
-        if code == -1:  # "系统繁忙"
-            return Trouble(f"errcode -1 {message}")
-        return Refused(code, message, HINTS.get(code, ""))

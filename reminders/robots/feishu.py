@@ -17,21 +17,18 @@ import hmac
 import json
 
 from domain.events import Outgoing
-from reminders.limits import ChannelLimits, Limit
 from reminders.robots.base import (
-    Delivered,
     HttpRequest,
-    Outcome,
     Piece,
-    Refused,
     RobotKind,
     RobotTarget,
     Trouble,
     Wait,
-    code_of,
+    WebhookRobot,
     first_line,
     json_bytes,
-    read_json,
+    part_title,
+    robot_limits,
     split_text,
     with_note,
 )
@@ -70,14 +67,15 @@ def _post(title: str, lines: list[str]) -> dict[str, object]:
         "title": title, "content": [[{"tag": "text", "text": line}] for line in lines]}}}}
 
 
-class FeishuRobot:
+class FeishuRobot(WebhookRobot):
     kind = RobotKind.FEISHU
-    limits = ChannelLimits(
-        overall=Limit(100, 1.0),
-        per_chat=Limit(PER_MINUTE, 60.0),
-        per_group=Limit(1, SPACING),  # one at a time per bot, fewer than 5 a second
-    )
+    limits = robot_limits(PER_MINUTE, spacing=SPACING)  # fewer than 5 a second per bot
     min_interval = SPACING  # between the parts of one message, too
+    platform = "Feishu"
+    code_keys = ("code", "StatusCode")
+    message_keys = ("msg", "StatusMessage")
+    rate_limited = RATE_LIMITED
+    hints = HINTS
 
     def pieces(self, message: Outgoing, *, chart_note: str) -> list[Piece]:
         text = with_note(message.text, message, chart_note).strip("\n")
@@ -92,8 +90,8 @@ class FeishuRobot:
         budget = TEXT_BUDGET
         while True:
             parts = split_text(rest, budget, measure=post_len)
-            bodies = [_post(title if len(parts) == 1 else f"{title} ({n}/{len(parts)})",
-                            part.split("\n")) for n, part in enumerate(parts, 1)]
+            bodies = [_post(part_title(title, n, len(parts)), part.split("\n"))
+                      for n, part in enumerate(parts, 1)]
             if all(len(json_bytes(b)) + 200 <= BODY_BYTES for b in bodies) or budget < 1000:
                 break
             budget //= 2  # a title or escapes took more than reckoned: smaller parts
@@ -106,19 +104,11 @@ class FeishuRobot:
             body = {"timestamp": str(timestamp), "sign": sign(target.secret, timestamp), **body}
         return HttpRequest(target.url, json_bytes(body))
 
-    def read_answer(self, status: int, body: bytes) -> Outcome:
-        answer = read_json(body)
-        code = code_of(answer, "code", "StatusCode") if answer is not None else None
-        if code is None:
-            if status == 429:
-                return Wait(60.0, status, "HTTP 429")
-            return Trouble(f"HTTP {status}" + ("" if status >= 500 else ": not a Feishu answer"))
-        answer = answer or {}
-        message = str(answer.get("msg", answer.get("StatusMessage", "")))
-        if code == 0:
-            return Delivered()
-        if code in RATE_LIMITED or status == 429:
-            return Wait(60.0, code, message)
+    def retry(self, status: int, code: int, message: str) -> Wait | Trouble | None:
+        """Feishu may answer its rate limit with HTTP 429 and another code, and a server error
+        with a code; its -1 is no "system busy"."""
+        if status == 429:
+            return Wait(self.wait_seconds, code, message)
         if status >= 500:
             return Trouble(f"HTTP {status} code {code} {message}")
-        return Refused(code, message, HINTS.get(code, ""))
+        return None

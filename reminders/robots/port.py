@@ -23,7 +23,7 @@ from typing import NoReturn, assert_never
 import aiohttp
 
 from domain.events import Outgoing
-from reminders.delivery import PermanentFailure, TemporaryFailure, acquire
+from reminders.delivery import PermanentFailure, RetryAfter, TemporaryFailure, acquire
 from reminders.limits import ChannelLimits, Limiter, Slot
 from reminders.robots.base import (
     Delivered,
@@ -31,7 +31,6 @@ from reminders.robots.base import (
     Piece,
     Refused,
     Robot,
-    RobotRetryAfter,
     RobotTarget,
     Trouble,
     Wait,
@@ -107,7 +106,7 @@ class RobotPort:
             raise PermanentFailure(f"no group has this {self.channel} webhook any more")
         waiting = self._paused.get(chat_id, 0.0) - self._monotonic()
         if waiting > 0:
-            raise RobotRetryAfter(waiting)
+            raise RetryAfter(waiting, chat_only=True)
         self._paused.pop(chat_id, None)
         pieces = await self._pieces(message)
         key = _message_key(chat_id, message)
@@ -173,7 +172,7 @@ class RobotPort:
             logger.warning("robots: the %s webhook of group %d is rate-limited (errcode %s %s); "
                            "it waits %g s", kind, group, outcome.errcode,
                            target.scrub(outcome.message), outcome.seconds)
-            raise RobotRetryAfter(outcome.seconds)
+            raise RetryAfter(outcome.seconds, chat_only=True)
         if isinstance(outcome, Refused):  # the outbox logs it, with the message and group
             self._progress.pop(key, None)
             hint = f" — {outcome.hint}" if outcome.hint else ""

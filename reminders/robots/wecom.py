@@ -16,21 +16,12 @@ import logging
 from PIL import Image
 
 from domain.events import Outgoing
-from reminders.limits import ChannelLimits, Limit
 from reminders.robots.base import (
-    Delivered,
-    HttpRequest,
-    Outcome,
     Piece,
-    Refused,
     RobotKind,
-    RobotTarget,
-    Trouble,
-    Wait,
-    code_of,
-    json_bytes,
+    WebhookRobot,
     numbered_parts,
-    read_json,
+    robot_limits,
 )
 
 logger = logging.getLogger(__name__)
@@ -94,14 +85,13 @@ def md5_hex(data: bytes) -> str:
     return hashlib.md5(data, usedforsecurity=False).hexdigest()  # WeCom's checksum, not security
 
 
-class WeComRobot:
+class WeComRobot(WebhookRobot):
     kind = RobotKind.WECOM
-    limits = ChannelLimits(
-        overall=Limit(100, 1.0),  # all WeCom robots together: no platform limit known
-        per_chat=Limit(PER_MINUTE, 60.0),  # each robot: 20 a minute
-        per_group=Limit(1, 0.0),  # one message at a time per robot, so its parts stay in order
-    )
-    min_interval = 0.0
+    limits = robot_limits(PER_MINUTE)
+    platform = "WeCom"
+    rate_limited = RATE_LIMITED
+    hints = HINTS
+    plain_statuses = frozenset({408})  # Request Timeout, from WeCom or a proxy
 
     def pieces(self, message: Outgoing, *, chart_note: str) -> list[Piece]:
         parts = numbered_parts(message.text, MARKDOWN_BYTES) if message.text.strip() else []
@@ -118,23 +108,3 @@ class WeComRobot:
                     "base64": base64.b64encode(image).decode("ascii"),
                     "md5": md5_hex(image)}}, "image"))
         return pieces
-
-    def request(self, target: RobotTarget, piece: Piece, *, now: float) -> HttpRequest:
-        return HttpRequest(target.url, json_bytes(piece.body))
-
-    def read_answer(self, status: int, body: bytes) -> Outcome:
-        answer = read_json(body)
-        code = code_of(answer, "errcode") if answer is not None else None
-        if code is None:
-            if status >= 500 or status in (408, 429):
-                return Wait(60.0, status, f"HTTP {status}") if status == 429 \
-                    else Trouble(f"HTTP {status}")
-            return Trouble(f"HTTP {status}: not a WeCom answer")
-        message = str((answer or {}).get("errmsg", ""))
-        if code == 0:
-            return Delivered()
-        if code in RATE_LIMITED:
-            return Wait(60.0, code, message)
-        if code == -1:  # "system busy"
-            return Trouble(f"errcode -1 {message}")
-        return Refused(code, message, HINTS.get(code, ""))

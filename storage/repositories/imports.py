@@ -19,8 +19,9 @@ from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from domain.model import Category, ProjectLevel, RoleKind, Stage
+from domain.model import RoleKind
 from storage import models as m
+from storage.repositories.projects import ProjectColumns
 
 CHUNK = 2000  # ids or keys per IN (…): well under both databases' parameter limits
 T = TypeVar("T")
@@ -37,25 +38,11 @@ class PersonFields:
 
 
 @dataclass(frozen=True, slots=True)
-class ProjectFields:
-    code: str
-    name: str
-    region_id: int
-    unit_id: int
-    level: ProjectLevel
-    category: Category
-    stage: Stage
-    total_investment: Decimal
+class ProjectFields(ProjectColumns):
+    """A project row of the workbook: its columns, and what else the sheet says of it."""
+
     aliases: tuple[str, ...] = ()
-    chain: str = ""
     annual_plan: Decimal | None = None
-    planned_start: date | None = None
-    planned_end: date | None = None
-    actual_start: date | None = None
-    actual_end: date | None = None
-    lat: float | None = None
-    lon: float | None = None
-    radius_m: int = 1000
     works_rest_days: bool = True
 
 

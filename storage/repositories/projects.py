@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -40,7 +41,10 @@ class ProjectSite:
 
 
 @dataclass(frozen=True, slots=True)
-class NewProject:
+class ProjectColumns:
+    """A project's own columns, as a new project is made with them (here, and by the Excel
+    import's `ProjectFields`)."""
+
     code: str
     name: str
     region_id: int
@@ -57,6 +61,14 @@ class NewProject:
     lat: float | None = None
     lon: float | None = None
     radius_m: int = 1000
+
+    def columns(self) -> dict[str, Any]:
+        """These columns by name, as `m.Project` takes them."""
+        return {column.name: getattr(self, column.name) for column in fields(ProjectColumns)}
+
+
+@dataclass(frozen=True, slots=True)
+class NewProject(ProjectColumns):
     lead_leader_id: int | None = None
     aliases: Sequence[str] = field(default_factory=tuple)
     liaison_ids: Sequence[int] = field(default_factory=tuple)
@@ -120,13 +132,8 @@ class ProjectsRepository:
         self._session = session
 
     async def add(self, new: NewProject, now: datetime) -> int:
-        row = m.Project(
-            code=new.code, name=new.name, region_id=new.region_id, unit_id=new.unit_id,
-            level=new.level, chain=new.chain, category=new.category, stage=new.stage,
-            total_investment=new.total_investment, planned_start=new.planned_start,
-            planned_end=new.planned_end, actual_start=new.actual_start,
-            actual_end=new.actual_end, lat=new.lat, lon=new.lon, radius_m=new.radius_m,
-            lead_leader_id=new.lead_leader_id, created_at=now, updated_at=now)
+        row = m.Project(**new.columns(), lead_leader_id=new.lead_leader_id, created_at=now,
+                        updated_at=now)
         self._session.add(row)
         await self._session.flush()
         self._session.add_all([m.ProjectAlias(project_id=row.id, alias=a) for a in new.aliases])

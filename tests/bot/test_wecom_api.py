@@ -9,7 +9,6 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from pydantic import SecretStr
 
 from bot.wecom.api import (
     BadSecret,
@@ -22,23 +21,11 @@ from bot.wecom.api import (
     WeComError,
     button_card,
 )
-from tests.fakes.wecom_api import AGENT_ID, CORP_ID, SECRET, FakeWeCom
+from tests.bot.wecom_support import api_client
+from tests.clocks import Ticker
+from tests.fakes.wecom_api import SECRET, FakeWeCom
 
 USER = "ZhangSan"
-
-
-class Ticker:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeWeCom]:
-    async with FakeWeCom() as server:
-        yield server
 
 
 @pytest.fixture
@@ -49,18 +36,13 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 
 @pytest.fixture
 def ticker() -> Ticker:
+    """The client's monotonic clock (the fake's runs on the real one)."""
     return Ticker()
-
-
-def client(fake: FakeWeCom, session: aiohttp.ClientSession, ticker: Ticker, *,
-           secret: str = SECRET, **options: object) -> WeComApi:
-    return WeComApi(session, corp_id=CORP_ID, secret=SecretStr(secret), agent_id=AGENT_ID,
-                    base_url=fake.base_url, monotonic=ticker, **options)  # type: ignore[arg-type]
 
 
 @pytest.fixture
 def api(fake: FakeWeCom, session: aiohttp.ClientSession, ticker: Ticker) -> WeComApi:
-    return client(fake, session, ticker)
+    return api_client(session, fake.base_url, monotonic=ticker)
 
 
 # --- the access token ------------------------------------------------------------------------
@@ -121,7 +103,8 @@ async def test_token_renewals_are_bounded(fake: FakeWeCom, api: WeComApi) -> Non
 async def test_a_wrong_secret_is_an_operator_error_never_retried(
         fake: FakeWeCom, session: aiohttp.ClientSession, ticker: Ticker,
         caplog: pytest.LogCaptureFixture) -> None:
-    wrong = client(fake, session, ticker, secret="not-the-secret-" + "9" * 20)
+    wrong = api_client(session, fake.base_url, secret="not-the-secret-" + "9" * 20,
+                       monotonic=ticker)
     with caplog.at_level(logging.DEBUG), pytest.raises(BadSecret) as raised:
         await wrong.send_text(USER, "1")
     assert "the corp secret is wrong" in str(raised.value)
@@ -172,8 +155,7 @@ async def test_an_unreachable_server_is_temporary_without_the_url(
         session: aiohttp.ClientSession, ticker: Ticker) -> None:
     async with FakeWeCom() as gone:
         base = gone.base_url
-    api = WeComApi(session, corp_id=CORP_ID, secret=SecretStr(SECRET), agent_id=AGENT_ID,
-                   base_url=base, monotonic=ticker)
+    api = api_client(session, base, monotonic=ticker)
     with pytest.raises(Unavailable) as raised:
         await api.send_text(USER, "1")
     assert SECRET not in str(raised.value) and "127.0.0.1" not in str(raised.value)
@@ -265,7 +247,7 @@ async def test_unknown_media_and_expired_tokens(fake: FakeWeCom, api: WeComApi,
 async def test_too_big_a_download_is_refused_and_leaves_nothing(
         fake: FakeWeCom, session: aiohttp.ClientSession, ticker: Ticker,
         tmp_path: Path) -> None:
-    small = client(fake, session, ticker, max_download=1000)
+    small = api_client(session, fake.base_url, monotonic=ticker, max_download=1000)
     media_id = fake.add_media(b"x" * 1001)
     with pytest.raises(TooBig):
         await small.download_media(media_id, tmp_path)

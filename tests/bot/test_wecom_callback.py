@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -14,22 +13,14 @@ import pytest
 from aiohttp import web
 
 from bot.wecom.callback import CallbackServer, RecentKeys, ReplayGuard, callback_app
-from bot.wecom.crypto import WXBizMsgCrypt
 from bot.wecom.mapping import Inbound, to_incoming
 from domain.events import EventKind
-from tests.fakes.wecom_api import AES_KEY, CORP_ID, TOKEN, WeComCallbacks, frame, padding, seal
+from tests.bot.wecom_support import callback_crypto, served
+from tests.clocks import Ticker
+from tests.fakes.wecom_api import AES_KEY, TOKEN, WeComCallbacks, frame, padding, seal
 
 USER = "ZhangSan"
-
-
-class EpochClock:
-    """Seconds since the epoch, moved by the test (shared by WeCom and the bot)."""
-
-    def __init__(self) -> None:
-        self.now = 1_780_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
+EPOCH = 1_780_000_000.0  # seconds since the epoch where the clock of WeCom and the bot starts
 
 
 @dataclass
@@ -57,16 +48,16 @@ class Rig:
     server: CallbackServer
     handler: Handler
     wecom: WeComCallbacks
-    clock: EpochClock
+    clock: Ticker  # seconds since the epoch, shared by WeCom and the bot
     runner: web.AppRunner
     on_shutdown: list[asyncio.Event]  # set when the app shuts down, before it drains
 
 
 @pytest.fixture
 async def rig() -> AsyncIterator[Rig]:
-    clock, handler = EpochClock(), Handler()
-    server = CallbackServer(WXBizMsgCrypt(TOKEN, AES_KEY, CORP_ID), handler,
-                            replay=ReplayGuard(now=clock), recent=RecentKeys())
+    clock, handler = Ticker(EPOCH), Handler()
+    server = CallbackServer(callback_crypto(), handler, replay=ReplayGuard(now=clock),
+                            recent=RecentKeys())
     on_shutdown: list[asyncio.Event] = []
 
     async def before_drain(_app: web.Application) -> None:
@@ -74,18 +65,11 @@ async def rig() -> AsyncIterator[Rig]:
             event.set()
 
     app = callback_app(server, extra=lambda app: app.on_shutdown.insert(0, before_drain))
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
-    await runner.setup()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    await web.SockSite(runner, sock).start()
-    async with aiohttp.ClientSession() as session:
-        wecom = WeComCallbacks(f"http://127.0.0.1:{port}/wecom/callback", session, now=clock)
-        yield Rig(server, handler, wecom, clock, runner, on_shutdown)
+    async with aiohttp.ClientSession() as session, served(app) as site:
+        wecom = WeComCallbacks(site.url, session, now=clock)
+        yield Rig(server, handler, wecom, clock, site.runner, on_shutdown)
         if handler.gate is not None:
             handler.gate.set()
-        await runner.cleanup()
 
 
 async def settled(rig: Rig) -> None:
@@ -311,7 +295,7 @@ async def test_a_nonce_is_forgotten_after_the_window(rig: Rig) -> None:
 
 
 def test_replay_guard_bounds_its_memory() -> None:
-    clock = EpochClock()
+    clock = Ticker(EPOCH)
     guard = ReplayGuard(now=clock, capacity=3)
     for nonce in "abcd":
         guard.check(str(int(clock.now)), nonce)

@@ -4,7 +4,6 @@ restart recognised by its receipt (the MsgId), not handled twice."""
 from __future__ import annotations
 
 import logging
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -12,27 +11,16 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from aiohttp import web
-from pydantic import SecretStr
 
 from bot.i18n import translator
-from bot.wecom.api import WeComApi
 from bot.wecom.callback import CallbackServer, callback_app
-from bot.wecom.crypto import WXBizMsgCrypt
 from bot.wecom.limits import WeComLimiter
 from bot.wecom.transport import WeComBot
 from domain.clock import FixedClock
 from handlers.router import Router
 from storage.uow import UnitOfWorkFactory
-from tests.fakes.wecom_api import (
-    AES_KEY,
-    AGENT_ID,
-    CORP_ID,
-    SECRET,
-    TOKEN,
-    FakeWeCom,
-    WeComCallbacks,
-)
+from tests.bot.wecom_support import api_client, callback_crypto, served
+from tests.fakes.wecom_api import FakeWeCom, WeComCallbacks
 from tests.handlers.phone import make_router
 from tests.world import World
 
@@ -45,12 +33,6 @@ class Process:
 
     server: CallbackServer
     wecom: WeComCallbacks
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeWeCom]:
-    async with FakeWeCom() as server:
-        yield server
 
 
 @pytest.fixture
@@ -69,21 +51,11 @@ def router(uow: UnitOfWorkFactory, clock: FixedClock, tmp_path: Path) -> Router:
 @asynccontextmanager
 async def process(fake: FakeWeCom, router: Router, files: Path) -> AsyncIterator[Process]:
     async with aiohttp.ClientSession() as session:
-        api = WeComApi(session, corp_id=CORP_ID, secret=SecretStr(SECRET), agent_id=AGENT_ID,
-                       base_url=fake.base_url)
-        bot = WeComBot(api, router.handle, limiter=WeComLimiter(), files_dir=files,
-                       texts=translator)
-        server = CallbackServer(WXBizMsgCrypt(TOKEN, AES_KEY, CORP_ID), bot.on_message)
-        runner = web.AppRunner(callback_app(server), access_log=None, handle_signals=False)
-        await runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        await web.SockSite(runner, sock).start()
-        url = f"http://127.0.0.1:{sock.getsockname()[1]}/wecom/callback"
-        try:
-            yield Process(server, WeComCallbacks(url, session, fake=fake))
-        finally:
-            await runner.cleanup()
+        bot = WeComBot(api_client(session, fake.base_url), router.handle, limiter=WeComLimiter(),
+                       files_dir=files, texts=translator)
+        server = CallbackServer(callback_crypto(), bot.on_message)
+        async with served(callback_app(server)) as site:
+            yield Process(server, WeComCallbacks(site.url, session, fake=fake))
 
 
 async def test_a_form_runs_over_cards(fake: FakeWeCom, router: Router, bound: World,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -11,46 +10,20 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from aiohttp import web
-from pydantic import SecretStr
 
 from bot.i18n import translator
-from bot.wecom.api import WeComApi
 from bot.wecom.callback import CallbackServer, ReplayGuard, callback_app
-from bot.wecom.crypto import WXBizMsgCrypt
 from bot.wecom.limits import WeComLimiter
 from bot.wecom.port import WeComPort
 from bot.wecom.transport import WeComBot
 from domain.events import Button, EventKind, Incoming, Outgoing
 from reminders.delivery import Blocked, PermanentFailure, RetryAfter, TemporaryFailure
-from tests.fakes.wecom_api import (
-    AES_KEY,
-    AGENT_ID,
-    CORP_ID,
-    SECRET,
-    TOKEN,
-    FakeWeCom,
-    WeComCallbacks,
-)
+from tests.bot.wecom_support import api_client, callback_crypto, served
+from tests.clocks import Ticker
+from tests.fakes.wecom_api import FakeWeCom, WeComCallbacks
 
 USER = "WangLei"
 OTHER = "LiNa"
-
-
-class Ticker:
-    """The transport's monotonic clock; a wait on it moves it (no real sleeping)."""
-
-    def __init__(self) -> None:
-        self.now = 5000.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-        await asyncio.sleep(0)
 
 
 @dataclass
@@ -80,7 +53,7 @@ class Rig:
     bot: WeComBot
     server: CallbackServer
     core: Core
-    ticker: Ticker
+    ticker: Ticker  # the transport's monotonic clock
     files: Path
 
     async def settled(self) -> None:
@@ -89,28 +62,21 @@ class Rig:
 
 @pytest.fixture
 async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
-    ticker = Ticker()
+    ticker = Ticker(5000.0)
     core = Core()
     async with FakeWeCom(now=ticker) as fake, aiohttp.ClientSession() as session:
-        api = WeComApi(session, corp_id=CORP_ID, secret=SecretStr(SECRET), agent_id=AGENT_ID,
-                       base_url=fake.base_url, monotonic=ticker, max_download=100_000)
+        api = api_client(session, fake.base_url, monotonic=ticker,
+                         max_download=100_000)
         bot = WeComBot(api, core, limiter=WeComLimiter(), files_dir=tmp_path / "incoming",
                        texts=translator, monotonic=ticker, sleep=ticker.sleep)
-        server = CallbackServer(WXBizMsgCrypt(TOKEN, AES_KEY, CORP_ID), bot.on_message,
-                                replay=ReplayGuard())
-        runner = web.AppRunner(callback_app(server), access_log=None, handle_signals=False)
-        await runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        await web.SockSite(runner, sock).start()
-        url = f"http://127.0.0.1:{sock.getsockname()[1]}/wecom/callback"
-        wecom = WeComCallbacks(url, session, fake=fake)
-        try:
-            yield Rig(fake, wecom, bot, server, core, ticker, tmp_path / "incoming")
-        finally:
-            for gate in core.gates.values():
-                gate.set()
-            await runner.cleanup()
+        server = CallbackServer(callback_crypto(), bot.on_message, replay=ReplayGuard())
+        async with served(callback_app(server)) as site:
+            wecom = WeComCallbacks(site.url, session, fake=fake)
+            try:
+                yield Rig(fake, wecom, bot, server, core, ticker, tmp_path / "incoming")
+            finally:
+                for gate in core.gates.values():
+                    gate.set()
 
 
 def buttons(*labels: str) -> tuple[tuple[Button, ...], ...]:

@@ -45,4 +45,5 @@ async def test_template_upload_status_and_export(router: Router, people: World,
     await liu.say("/export")
     [export] = liu.replies
     assert export.document is not None
-    assert {"日报", "问题", "函件", "排名"} <= set(load_workbook(BytesIO(export.document)).sheetnames)
+    sheets = set(load_workbook(BytesIO(export.document)).sheetnames)
+    assert {"日报", "问题", "函件", "排名"} <= sheets

@@ -18,17 +18,8 @@ from reminders.limits import ChannelLimits, Limit, Limiter, Slot
 from reminders.outbox import OutboxSender, SenderSettings
 from storage import models as m
 from storage.uow import UnitOfWorkFactory
+from tests.clocks import Ticker
 from tests.world import World
-
-
-class Ticker:
-    """The sender's monotonic clock, moved by the test."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @dataclass
@@ -85,6 +76,7 @@ def make_sender(uow: UnitOfWorkFactory, clock: FixedClock, channel: FakeChannel,
 
 @pytest.fixture
 def ticker() -> Ticker:
+    """The sender's monotonic clock."""
     return Ticker()
 
 

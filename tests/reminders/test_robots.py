@@ -51,6 +51,7 @@ from storage import models as m
 from storage.repositories.groups import RobotInUse
 from storage.repositories.reports import ReportInput
 from storage.uow import UnitOfWorkFactory
+from tests.clocks import Ticker
 from tests.conftest import ZONE
 from tests.fakes.robots import FakeRobots, Received
 from tests.fakes.robots import dingtalk_sign as fake_dingtalk_sign
@@ -60,14 +61,6 @@ from tests.world import World
 NOTE = translator("zh-CN")("robot.chart_omitted")
 DING_SECRET = "SEC0f1e2d3c4b5a69788796a5b4c3d2e1f00112233445566778899aabbccddeeff"  # noqa: S105 - the fake robot's, made up here
 FEISHU_SECRET = "fsSecret9x8y7z"  # noqa: S105 - the fake robot's, made up here
-
-
-class Ticker:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @dataclass
