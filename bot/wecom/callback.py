@@ -88,7 +88,7 @@ class ReplayGuard:
         except ValueError:
             raise Refused("replay", 403, "the timestamp is not a number") from None
         if abs(now - sent) > self.window:
-            raise Refused("replay", 403, f"timestamp {timestamp} is {now - sent:+.0f} s from "
+            raise Refused("replay", 403, f"timestamp {timestamp} is {sent - now:+.0f} s from "
                                          f"our clock, outside ±{self.window:g} s")
         while self._nonces and (next(iter(self._nonces.values())) < now - 2 * self.window
                                 or len(self._nonces) >= self._capacity):
