@@ -8,12 +8,13 @@ may not see reads exactly like one that does not exist.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import date, datetime, time
 
 from domain.events import Button, Outgoing
-from domain.model import Person, ProblemState, ProblemView, RoleKind
+from domain.model import Person, ProblemState, ProblemView, Region, RoleKind
 from domain.problems import OPEN_STATES, UNCLOSED_STATES, ProblemFigures, overdue, problem_figures
-from domain.scope import ProjectScope, project_scope
+from domain.scope import ProjectScope, dispatcher_reaches, project_scope
 from handlers.context import Context, Texts
 from handlers.notify import notify, unit_and_leader
 from storage.uow import UnitOfWork
@@ -40,18 +41,17 @@ async def may_see(uow: UnitOfWork, person: Person, scope: ProjectScope,
     return bool(await uow.projects.visible_ids(scope, [problem.project_id]))
 
 
-async def may_decide(uow: UnitOfWork, person: Person, problem: ProblemView) -> bool:
+async def may_decide(uow: UnitOfWork, person: Person, problem: ProblemView,
+                     regions: Sequence[Region] | None = None) -> bool:
     """Close or reopen: the reporter, or a dispatcher over the project's region."""
     if problem.reporter_id == person.id:
         return True
     if not person.has_role(RoleKind.DISPATCHER):
         return False
     site = await uow.projects.site(problem.project_id)
-    regions = await uow.places.regions()
-    dispatching = Person(person.id, person.key, person.name, person.title, person.unit_id,
-                         person.language,
-                         tuple(r for r in person.roles if r.kind is RoleKind.DISPATCHER))
-    return site is not None and site.region_id in project_scope(dispatching, regions).region_ids
+    if regions is None:
+        regions = await uow.places.regions()
+    return site is not None and dispatcher_reaches(person, frozenset({site.region_id}), regions)
 
 
 async def find_visible(ctx: Context, uow: UnitOfWork, number: str) -> ProblemView | None:
@@ -93,7 +93,8 @@ async def problems(ctx: Context) -> list[Outgoing]:
     if which is None:
         return [Outgoing(text=ctx.t("problems.usage"))]
     async with ctx.uow() as uow:
-        scope = project_scope(ctx.person, await uow.places.regions())
+        regions = await uow.places.regions()
+        scope = project_scope(ctx.person, regions)
         if which == "mine":
             found, total = await uow.problems.listing(reporter_id=ctx.person.id)
         elif which == "unit":
@@ -112,7 +113,7 @@ async def problems(ctx: Context) -> list[Outgoing]:
         names = {p.id: p.name for p in await uow.projects.by_ids(
             sorted({p.project_id for p in found}), ctx.today.year)}
         deciding = [p for p in found if p.state is ProblemState.RESOLVED
-                    and await may_decide(uow, ctx.person, p)]
+                    and await may_decide(uow, ctx.person, p, regions)]
     lines = [ctx.t(f"problems.title_{which}", count=total)]
     if figures is not None:
         lines.append(figures_text(ctx.t, figures))

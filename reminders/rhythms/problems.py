@@ -13,8 +13,8 @@ from __future__ import annotations
 import logging
 
 from domain.events import Button, Outgoing
-from domain.model import Person, ProblemView, Region, RoleKind
-from domain.scope import descendants
+from domain.model import Person, ProblemView, Region
+from domain.scope import dispatcher_reaches
 from handlers.context import Texts
 from handlers.notify import unit_and_leader
 from reminders.rhythms.base import GroupScope, RhythmDeps, to_group, to_person
@@ -76,9 +76,7 @@ async def problem_escalation(deps: RhythmDeps, due: Due) -> int:
 async def _dispatchers_over(due: Due, region_id: int, regions: list[Region]) -> list[Person]:
     """The dispatchers whose region is the project's or above it."""
     return [p for p in await due.uow.people.dispatchers()
-            if region_id in descendants([r.region_id for r in p.roles
-                                         if r.kind is RoleKind.DISPATCHER and r.region_id],
-                                        regions)]
+            if dispatcher_reaches(p, frozenset({region_id}), regions)]
 
 
 async def _tell(deps: RhythmDeps, due: Due, problem: ProblemView, site: ProjectSite,

@@ -24,15 +24,15 @@ import binascii
 import hashlib
 import hmac
 import json
-import socket
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from aiohttp import web
+
+from tests.fakes.server import LoopbackServer
 
 WECOM = "wecom_robot"
 DINGTALK = "dingtalk"
@@ -95,7 +95,7 @@ def feishu_sign(secret: str, timestamp: str) -> str:
     return base64.b64encode(digest).decode()
 
 
-class FakeRobots:
+class FakeRobots(LoopbackServer):
     def __init__(self, *, clock: Callable[[], float] = time.monotonic,
                  wall: Callable[[], float] = time.time, enforce_limits: bool = True) -> None:
         self.clock = clock  # rate windows
@@ -107,36 +107,13 @@ class FakeRobots:
         self.refusals: list[tuple[str, int, str]] = []  # (kind, code, message)
         self.requests = 0
         self._robots: dict[tuple[str, str], _Robot] = {}
-        self._runner: web.AppRunner | None = None
 
     # ---------------------------------------------------------------- lifecycle
 
-    async def start(self) -> None:
-        app = web.Application(client_max_size=16 * 1024 * 1024)
+    def routes(self, app: web.Application) -> None:
         app.router.add_post("/cgi-bin/webhook/send", self._wecom)
         app.router.add_post("/robot/send", self._dingtalk)
         app.router.add_post("/open-apis/bot/v2/hook/{token}", self._feishu)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
-        await runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-        await web.SockSite(runner, sock).start()
-        self._runner = runner
-        self.base_url = f"http://127.0.0.1:{port}"
-
-    async def close(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(self, exc_type: type[BaseException] | None,
-                        exc: BaseException | None, tb: TracebackType | None) -> None:
-        await self.close()
 
     # ---------------------------------------------------------------- robots
 

@@ -21,18 +21,18 @@ import itertools
 import json
 import os
 import re
-import socket
 import struct
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import aiohttp
 from aiohttp import web
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+from tests.fakes.server import LoopbackServer
 
 CORP_ID = "ww0f1e1dbot0test01"
 SECRET = "fake-corp-secret-for-tests-only-0123456789"  # noqa: S105  (a fake's, not a secret)
@@ -135,8 +135,10 @@ class _Member:
     hour: deque[float] = field(default_factory=deque)
 
 
-class FakeWeCom:
+class FakeWeCom(LoopbackServer):
     """WeCom's server API as the bot's client sees it, with faults to inject."""
+
+    client_max_size = 32 * 1024 * 1024
 
     def __init__(self, *, corp_id: str = CORP_ID, secret: str = SECRET, agent_id: int = AGENT_ID,
                  token_expires_in: int = 7200, now: Callable[[], float] = time.monotonic,
@@ -163,38 +165,15 @@ class FakeWeCom:
         self._faults: list[_Fault] = []
         self._members: dict[str, _Member] = {}
         self._ids = itertools.count(1)
-        self._runner: web.AppRunner | None = None
 
     # --- lifecycle ----------------------------------------------------------------------
 
-    async def start(self) -> None:
-        app = web.Application(client_max_size=32 * 1024 * 1024)
+    def routes(self, app: web.Application) -> None:
         app.router.add_get("/cgi-bin/gettoken", self._gettoken)
         app.router.add_post("/cgi-bin/message/send", self._send)
         app.router.add_post("/cgi-bin/message/update_template_card", self._update_card)
         app.router.add_get("/cgi-bin/media/get", self._media_get)
         app.router.add_post("/cgi-bin/media/upload", self._media_upload)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
-        await runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-        await web.SockSite(runner, sock).start()
-        self._runner = runner
-        self.base_url = f"http://127.0.0.1:{port}"
-
-    async def close(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(self, exc_type: type[BaseException] | None,
-                        exc: BaseException | None, tb: TracebackType | None) -> None:
-        await self.close()
 
     # --- what a test sets up --------------------------------------------------------------
 
