@@ -11,7 +11,9 @@ clock and answers 429 to anything over them. The clock is not scaled (time_scale
 have been delivered the process is killed with SIGKILL and started again; it must deliver
 exactly the rest. Measured against the limit itself: the achieved rate (the steady part of the
 first run, and overall without the restart gap) as a share of 300/s; the violations the fake
-saw; duplicates (messages delivered minus distinct chats); the database's final states.
+saw; duplicates (the chats that got their reminder more than once, and how many messages too
+many), and how long the oldest of them had been delivered, and not yet marked, when the process
+was killed: the window a crash can repeat; the database's final states.
 Then a short second broadcast (2,000) into which the fake injects 20 consecutive 429s
 (retry_after 1 s) mid-way: still everything delivered once, and no violations.
 """
@@ -212,12 +214,18 @@ def describe_duplicates(rec: Recorder, first_run: int) -> str:
     found = rec.duplicates()
     if not found:
         return "none"
-    before_kill = {message.chat_id for message in rec.tg.delivered[:first_run]}
-    killed = [chat for chat in found if chat in before_kill]
+    before_kill = [(i, message.chat_id) for i, message in enumerate(rec.tg.delivered[:first_run])
+                   if message.chat_id in found]
+    killed = {chat for _, chat in before_kill}
     shown = ", ".join(f"{chat}×{n}" for chat, n in sorted(found.items())[:12])
+    window = ""
+    if before_kill:
+        unmarked = rec.times[first_run - 1] - rec.times[before_kill[0][0]]
+        window = (f"the oldest delivered {1000 * unmarked:.0f} ms before the killed process's "
+                  "last delivery")
     return (f"{shown}{' …' if len(found) > 12 else ''} ({len(killed)} of them first delivered "
-            "by the killed process, again after the restart; at most the sender's concurrency, "
-            "64, are ever sent and not yet marked)")
+            f"by the killed process, again after the restart; {window}; at most the sender's "
+            "concurrency, 64, are ever sent and not yet marked)")
 
 
 async def killed_broadcast(engine: AsyncEngine, env: dict[str, str], log: Path) -> None:
@@ -255,8 +263,9 @@ async def killed_broadcast(engine: AsyncEngine, env: dict[str, str], log: Path) 
               f"             ({span:.1f} s)")
         print(f"  restart: SIGKILL to first delivery {resumed - killed_at:.2f} s "
               f"(spawn to first delivery {resumed - restarted_at:.2f} s)")
-        print(f"  delivered {total:,}, distinct chats {len(rec.chats):,}, duplicates "
-              f"{total - len(rec.chats)}: {describe_duplicates(rec, first_run)}")
+        print(f"  delivered {total:,}, distinct chats {len(rec.chats):,}, chats that got it more "
+              f"than once {len(rec.duplicates())} ({total - len(rec.chats)} messages too many): "
+              f"{describe_duplicates(rec, first_run)}")
         print(f"  limit violations seen by the fake: {len(tg.violations)}"
               + "".join(f"\n    {v}" for v in tg.violations[:5]))
         print(f"  sends answered 429 by the fake: {rejected(tg)}")
@@ -286,8 +295,9 @@ async def flooded_broadcast(engine: AsyncEngine, env: dict[str, str], log: Path)
         span = rec.times[-1] - rec.times[0]
         print(f"2) {SECOND:,} reminders, {FAULTS} consecutive 429s (retry_after 1 s) injected "
               f"after {before:,}")
-        print(f"  delivered {total:,}, distinct chats {len(rec.chats):,}, duplicates "
-              f"{total - len(rec.chats)}; violations {len(tg.violations)}; "
+        print(f"  delivered {total:,}, distinct chats {len(rec.chats):,}, chats that got it more "
+              f"than once {len(rec.duplicates())} ({total - len(rec.chats)} messages too many); "
+              f"violations {len(tg.violations)}; "
               f"sends answered 429: {rejected(tg)}")
         # The faults answer the first FAULTS send calls after the injection. A bot honouring
         # retry_after starts no send in the second after it got a 429; sends already on their

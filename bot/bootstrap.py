@@ -72,5 +72,6 @@ async def build_app(settings: Settings, clock: Clock | None = None, *,
     forms = Forms(field_forms(), store, ttl=timedelta(hours=settings.forms.draft_hours))
     router = Router(uow, clock, translator, settings.language, forms=forms,
                     deadlines=settings.problem_deadlines(), calendar=settings.work_calendar(),
-                    photo_files=store, charts=LazyCharts(settings.digests.font))
+                    photo_files=store, charts=LazyCharts(settings.digests.font),
+                    quiet=settings.default_quiet())
     return App(settings, engine, uow, clock, router)

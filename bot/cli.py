@@ -19,6 +19,7 @@ from bot.console import CHANNEL, ConsoleChat
 from bot.demo.county import DEMO_PERSON
 from bot.demo.seed import seed_demo
 from bot.i18n import LANGUAGES, Translator, translator
+from bot.rhythm_cli import RhythmRefused, add_rhythm_commands, list_rhythms, run_rhythm
 from domain.clock import local_today
 from domain.model import Person
 from domain.scope import descendants
@@ -105,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--seed", type=int, default=2026, metavar="N",
                      help="the random seed: the same seed gives the same month (2026)")
     add_excel_commands(commands)
+    add_rhythm_commands(commands)
     return parser
 
 
@@ -189,6 +191,18 @@ async def group(app: App, args: argparse.Namespace) -> int:
     if args.group_command == "add":
         return await add_group(app, args.title, args.place, args.subscribe)
     return await list_groups(app)
+
+
+async def rhythm(app: App, args: argparse.Namespace) -> int:
+    t = app.texts()
+    if args.rhythm_command == "list":
+        print("\n".join(await list_rhythms(app, t)))
+        return 0
+    try:
+        print(await run_rhythm(app, t, args.name, args.at))
+    except RhythmRefused as exc:
+        raise Failure(str(exc)) from None
+    return 0
 
 
 async def run_db(args: argparse.Namespace, settings: Settings) -> int:
@@ -484,6 +498,7 @@ COMMANDS: dict[str, Callable[[App, argparse.Namespace], Awaitable[int]]] = {
     "group": group,
     "import": import_excel,
     "export": export_excel,
+    "rhythm": rhythm,
 }
 
 

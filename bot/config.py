@@ -25,6 +25,7 @@ from pydantic_settings import (
 
 from bot.wecom.settings import WeComSettings
 from domain.problems import Deadlines
+from domain.quiet import Quiet
 from domain.workdays import WorkCalendar
 
 Language = Literal["zh-CN", "en"]
@@ -182,6 +183,11 @@ class Settings(BaseSettings):
 
     def problem_deadlines(self) -> Deadlines:
         return Deadlines(self.problems.deadline_days, self.problems.urgent_deadline_days)
+
+    def default_quiet(self) -> Quiet:
+        """Everyone's quiet hours unless they set their own (`/quiet`)."""
+        return Quiet(time.fromisoformat(self.rhythms.quiet_start),
+                     time.fromisoformat(self.rhythms.quiet_end))
 
     @property
     def photo_dir(self) -> Path:

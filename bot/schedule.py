@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from contextlib import suppress
-from datetime import time, timedelta
+from datetime import timedelta
 
 from bot.bootstrap import App
 from bot.config import Settings
@@ -13,7 +13,7 @@ from bot.i18n import translator
 from domain.clock import Clock
 from reminders.charts import Charts, find_cjk_font
 from reminders.rhythms import JOBS, build_rhythms
-from reminders.rhythms.base import LetterRules, Quiet, RhythmDeps
+from reminders.rhythms.base import LetterRules, RhythmDeps
 from reminders.scheduler import RhythmScheduler
 from storage.leader import LeaderLock
 
@@ -25,12 +25,11 @@ def rhythm_deps(settings: Settings) -> RhythmDeps:
     if font is None:
         logger.warning("charts: no CJK font found; digests go out as text only "
                        "(install fonts-noto-cjk or set digests.font)")
-    rhythms = settings.rhythms
     return RhythmDeps(
         texts_for=translator, zone=settings.zone,
         calendar=settings.work_calendar(),
         charts=Charts(font),
-        quiet=Quiet(time.fromisoformat(rhythms.quiet_start), time.fromisoformat(rhythms.quiet_end)),
+        quiet=settings.default_quiet(),
         letters=LetterRules(**settings.letters.model_dump()),
         deadlines=settings.problem_deadlines(),
         default_language=settings.language)

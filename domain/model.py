@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
+from domain.quiet import Quiet
+
 
 class RegionLevel(enum.StrEnum):
     PROVINCE = "province"
@@ -124,6 +126,7 @@ class Person:
     language: str | None
     roles: tuple[Role, ...] = ()
     reachable: bool = True  # False once a channel said the person blocked the bot
+    quiet: Quiet | None = None  # their own quiet hours; None: the configured default
 
     def has_role(self, kind: RoleKind) -> bool:
         return any(role.kind is kind for role in self.roles)

@@ -13,6 +13,8 @@ from domain.clock import Clock, local_today
 from domain.events import Incoming, Outgoing
 from domain.model import Person
 from domain.problems import Deadlines
+from domain.quiet import DEFAULT as DEFAULT_QUIET
+from domain.quiet import Quiet
 from domain.workdays import WorkCalendar
 from handlers.lookup import ProjectIndex
 from reminders.chart_types import ChartPort
@@ -60,6 +62,8 @@ class Context:
     """The photo store, for `/status` to show the last report's photo."""
     charts: ChartPort | None = None
     """Drawing charts (`/status … 图`); None where the bot runs without them."""
+    quiet: Quiet = DEFAULT_QUIET
+    """Everyone's quiet hours unless they set their own (configuration: `rhythms.quiet_*`)."""
 
     @property
     def today(self) -> date:

@@ -18,6 +18,8 @@ from domain.clock import Clock
 from domain.events import ChatKind, EventKind, Incoming, Outgoing
 from domain.model import Person
 from domain.problems import Deadlines
+from domain.quiet import DEFAULT as DEFAULT_QUIET
+from domain.quiet import Quiet
 from domain.workdays import WorkCalendar
 from handlers import help as help_
 from handlers import onboarding, spreadsheets
@@ -31,12 +33,13 @@ from handlers.lookup import ProjectIndex
 from handlers.my_projects import my_projects
 from handlers.overdue import overdue
 from handlers.problems import close, problems
+from handlers.quiet import quiet_hours
 from handlers.ranking import ranking
 from handlers.status import status
 from reminders.chart_types import ChartPort
 from storage.repositories.groups import Group
 from storage.repositories.receipts import Receipt
-from storage.uow import UnitOfWork, UnitOfWorkFactory
+from storage.uow import CarriedFactory, UnitOfWork, UnitOfWorkFactory
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +58,7 @@ COMMANDS: Mapping[str, Handler] = {
     "digest": digest,
     "export": spreadsheets.export,
     "template": spreadsheets.template,
+    "quiet": quiet_hours,
 }
 GROUP_COMMANDS = frozenset({"start", "help", "my", "status", "letters", "problems", "overdue",
                             "ranking", "digest"})
@@ -91,7 +95,7 @@ class Router:
                  invite_links: Mapping[str, Callable[[str], str | None]] | None = None,
                  deadlines: Deadlines | None = None, calendar: WorkCalendar | None = None,
                  photo_files: PhotoFiles | None = None, charts: ChartPort | None = None,
-                 ) -> None:
+                 quiet: Quiet = DEFAULT_QUIET) -> None:
         self._uow = uow
         self._clock = clock
         self._texts = texts
@@ -102,6 +106,7 @@ class Router:
         self._calendar = calendar or WorkCalendar()
         self._photo_files = photo_files
         self._charts = charts
+        self._quiet = quiet
         self._tries = onboarding.Tries()
         self._projects = ProjectIndex()
         self.locks = ChatLocks()
@@ -138,27 +143,31 @@ class Router:
     async def _handle(self, event: Incoming) -> list[Outgoing]:
         receipt = (Receipt(event.channel, event.receipts, self._clock.now())
                    if event.receipts else None)
+        factory = self._uow.receipted(receipt) if receipt is not None else self._uow
         group: Group | None = None
-        async with self._uow() as uow:
-            if receipt is not None and await uow.receipts.seen(event.channel, receipt.keys):
+        async with factory() as first:
+            if receipt is not None and await first.receipts.seen(event.channel, receipt.keys):
                 logger.info("skipped %s update %s: handled before", event.channel,
                             ",".join(receipt.keys))
                 return []
-            person = await uow.people.by_identity(event.channel, event.user_id)
+            person = await first.people.by_identity(event.channel, event.user_id)
             if event.chat_kind is ChatKind.GROUP:
-                group = await uow.groups.by_chat(event.channel, event.chat_id)
-        uow_factory = self._uow.receipted(receipt) if receipt is not None else self._uow
+                group = await first.groups.by_chat(event.channel, event.chat_id)
+            elif person is not None:
+                # A person in private: this transaction goes on as the first the handlers open
+                # (the form engine's, which reads and writes the draft): one a form step.
+                uow = CarriedFactory(first, factory)
+                if not person.reachable:
+                    async with uow() as again:
+                        await again.people.set_reachable(person.id, True)
+                        await again.commit()
+                    logger.info("person %s is reachable again on %s", person.id,
+                                event.channel)
+                return await self._as_person(self._context(person, event, uow))
         if event.chat_kind is ChatKind.GROUP:
-            return await self._in_group(event, person, group, uow_factory)
-        if person is None:
-            return await onboarding.stranger(event, uow=uow_factory, clock=self._clock,
-                                             t=self._stranger_texts(event), tries=self._tries)
-        if not person.reachable:
-            async with uow_factory() as uow:
-                await uow.people.set_reachable(person.id, True)
-                await uow.commit()
-            logger.info("person %s is reachable again on %s", person.id, event.channel)
-        return await self._as_person(self._context(person, event, uow_factory))
+            return await self._in_group(event, person, group, factory)
+        return await onboarding.stranger(event, uow=factory, clock=self._clock,
+                                         t=self._stranger_texts(event), tries=self._tries)
 
     def _context(self, person: Person, event: Incoming,
                  uow: Callable[[], UnitOfWork]) -> Context:
@@ -166,7 +175,7 @@ class Router:
                        self._texts(person.language or self._default_language), self._texts,
                        self.invite_link, deadlines=self._deadlines, calendar=self._calendar,
                        projects=self._projects, photo_files=self._photo_files,
-                       charts=self._charts)
+                       charts=self._charts, quiet=self._quiet)
 
     async def _as_person(self, ctx: Context) -> list[Outgoing]:
         event = ctx.event

@@ -11,12 +11,14 @@ import math
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import Literal
 
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontPath, FontProperties, findSystemFonts, fontManager
 from matplotlib.ft2font import FT2Font
+from matplotlib.textpath import TextToPath
 
 from reminders.chart_types import Bar, ChartsUnavailable, Series
 
@@ -29,6 +31,9 @@ CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Sourc
                 "Droid Sans Fallback")
 MAX_LABEL = 14  # characters of a bar's name before it is shortened with "…"
 MAX_BARS = 60  # beyond this the names overlap: the caller picks which projects to show
+# A bar chart's margins, in inches: the title and the plan line's label above, the axis below.
+LABEL_PAD, RIGHT_MARGIN, TOP_MARGIN, BOTTOM_MARGIN, TITLE_OFFSET = 0.2, 0.25, 0.62, 0.4, 0.08
+_MEASURE = TextToPath()
 
 
 CJK_FILES = frozenset({"NotoSansCJK-Regular.ttc", "NotoSansCJKsc-Regular.otf",
@@ -62,6 +67,12 @@ def _plain(text: str) -> str:
     return text.replace("$", r"\$")  # a "$" in a name must not start mathtext
 
 
+def _text_width(font: FontProperties, text: str) -> float:
+    """Inches the text takes in `font` at its size."""
+    width, _, _ = _MEASURE.get_text_width_height_descent(text, font, ismath=False)
+    return float(width) / 72
+
+
 def _number(value: float) -> str:
     return f"{value:.1f}".removesuffix(".0")
 
@@ -83,14 +94,21 @@ class Charts:
         """Horizontal bars, first on top, coloured by light; `reference` is a dashed line."""
         if len(bars) > MAX_BARS:
             raise ValueError(f"{len(bars)} bars do not fit one chart (at most {MAX_BARS})")
-        fig, ax, font = self._figure(title, 1.2 + 0.28 * max(len(bars), 3))
+        names = [_plain(b.label if len(b.label) <= MAX_LABEL else b.label[:MAX_LABEL - 1] + "…")
+                 for b in bars]
+        height = 1.2 + 0.28 * max(len(bars), 3)
+        fig, ax, font = self._figure(title, height, layout=None)
+        # Margins from the font's own measure of the longest name: a constrained layout would
+        # draw the whole chart once more to find them (a third of the time of a chart).
+        widest = max((_text_width(font, name) for name in names), default=0.0)
+        fig.subplots_adjust(left=(widest + LABEL_PAD) / self._width_in,
+                            right=1 - RIGHT_MARGIN / self._width_in,
+                            top=1 - TOP_MARGIN / height, bottom=BOTTOM_MARGIN / height)
         unit = _plain(unit)
         rows = range(len(bars))
         values = [bar.value for bar in bars]
         colours = [LIGHT_COLOURS.get(bar.light or "", NEUTRAL) for bar in bars]
         ax.barh(rows, values, height=0.7, color=colours)
-        names = [_plain(b.label if len(b.label) <= MAX_LABEL else b.label[:MAX_LABEL - 1] + "…")
-                 for b in bars]
         ax.set_yticks(rows, names)
         ax.set_ylim(len(bars) - 0.4, -0.6)  # first bar on top, no empty rows around
         ax.tick_params(axis="y", length=0)
@@ -120,12 +138,15 @@ class Charts:
             ax.legend(prop=font)
         return self._png(fig, ax, font)
 
-    def _figure(self, title: str, height_in: float) -> tuple[Figure, Axes, FontProperties]:
+    def _figure(self, title: str, height_in: float, *,
+                layout: Literal["constrained"] | None = "constrained",
+                ) -> tuple[Figure, Axes, FontProperties]:
         if self._font is None:
             raise ChartsUnavailable("no CJK font found (install fonts-noto-cjk or configure one)")
-        fig = Figure(figsize=(self._width_in, height_in), dpi=self._dpi, layout="constrained")
+        fig = Figure(figsize=(self._width_in, height_in), dpi=self._dpi, layout=layout)
         ax = fig.add_subplot()
-        fig.suptitle(_plain(title), x=0.02, ha="left", fontproperties=self._font, fontsize=13)
+        fig.suptitle(_plain(title), x=0.02, y=1 - TITLE_OFFSET / height_in, ha="left",
+                     va="top", fontproperties=self._font, fontsize=13)
         ax.spines[["top", "right"]].set_visible(False)
         return fig, ax, self._font
 

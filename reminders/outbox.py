@@ -2,13 +2,16 @@
 
 One pass: read the due messages, find each recipient's chat on a running channel, take a slot
 under that channel's limits for as many as fit now, claim those (one commit), send them
-concurrently and mark each one the moment its platform answered (one commit each). What does
-not fit waits for the next pass; a flood wait pauses the channel; server errors and time-outs
-retry with backoff; a person who blocked the bot is marked unreachable and the dispatchers told.
+concurrently and mark them sent as their platforms answer. What does not fit waits for the next
+pass; a flood wait pauses the channel; server errors and time-outs retry with backoff; a person
+who blocked the bot is marked unreachable and the dispatchers told.
 
 Only one sender may run per deployment (the limits are per bot, not per process): the caller
 holds the leader lock (`storage.leader`). A crash can repeat only the messages in flight at that
-moment: the platform took them but the mark was not yet committed.
+moment: the platform took them but the mark was not yet committed. To keep that window short,
+successes are marked by group commit: one marker commits, in one statement, every success that
+arrived while its previous commit was being made, instead of one commit per message queueing
+for the database (on SQLite units of work take turns).
 """
 
 from __future__ import annotations
@@ -80,6 +83,8 @@ class OutboxSender:
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._in_flight: set[int] = set()
+        self._unmarked: dict[int, asyncio.Future[None]] = {}  # answered, waiting for the marker
+        self._marker: asyncio.Task[None] | None = None
         self.sent = 0
 
     def wake(self) -> None:
@@ -112,7 +117,7 @@ class OutboxSender:
         await self.settle()
 
     async def settle(self) -> None:
-        """Wait for every send in flight to be answered and marked."""
+        """Wait for every send in flight to be answered and its mark committed."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
@@ -220,7 +225,10 @@ class OutboxSender:
             except (TimeoutError, OSError) as exc:
                 outcome = TemporaryFailure(str(exc) or type(exc).__name__)
             port.limiter.done(slot, self._monotonic())
-            await self._mark(item, address, outcome)
+            if outcome is None:
+                await self._mark_sent(item.id)
+            else:
+                await self._mark(item, address, outcome)
         except Exception:
             logger.exception("outbox: message %d could not be marked", item.id)
         finally:
@@ -233,14 +241,45 @@ class OutboxSender:
                                    error=None, count_attempt=False)
             await uow.commit()
 
-    async def _mark(self, item: OutboxItem, address: Address,
-                    outcome: BaseException | None) -> None:
+    async def _mark_sent(self, message_id: int) -> None:
+        """Hand a success to the marker; returns once its mark is committed."""
+        committed = asyncio.get_running_loop().create_future()
+        self._unmarked[message_id] = committed
+        if self._marker is None:
+            self._marker = asyncio.create_task(self._mark_answered())
+        await committed
+
+    async def _mark_answered(self) -> None:
+        """The marker: while successes wait, mark all that have arrived in one commit.
+
+        A batch is taken once the unit of work is open (on SQLite, once its turn came), so what
+        arrived while waiting for the turn goes in it too.
+        """
+        batch: dict[int, asyncio.Future[None]] = {}
+        try:
+            while self._unmarked:
+                try:
+                    async with self._uow() as uow:
+                        batch, self._unmarked = self._unmarked, {}
+                        await uow.outbox.mark_sent_many(list(batch), self._clock.now())
+                        await uow.commit()
+                except Exception as exc:
+                    if not batch:  # failed before taking it: nothing of what waits is marked
+                        batch, self._unmarked = self._unmarked, {}
+                    _answer(batch, exc)
+                else:
+                    self.sent += len(batch)
+                    _answer(batch, None)
+                batch = {}
+        finally:
+            self._marker = None
+            _answer(batch | self._unmarked, asyncio.CancelledError())  # only when cancelled
+            self._unmarked = {}
+
+    async def _mark(self, item: OutboxItem, address: Address, outcome: BaseException) -> None:
         now = self._clock.now()
         async with self._uow() as uow:
-            if outcome is None:
-                await uow.outbox.mark_sent(item.id, now)
-                self.sent += 1
-            elif isinstance(outcome, RetryAfter):
+            if isinstance(outcome, RetryAfter):
                 await uow.outbox.retry(item.id, at=now + timedelta(seconds=outcome.seconds),
                                        error=str(outcome), count_attempt=False)
                 if outcome.chat_only:  # its port holds that chat back
@@ -285,3 +324,15 @@ class OutboxSender:
                 recipient=f"person:{dispatcher.id}", subject=f"person:{person_id}",
                 payload=Outgoing(text=t("outbox.unreachable", name=person.name,
                                         title=person.title)).to_payload(), now=now)
+
+
+def _answer(waiting: Mapping[int, asyncio.Future[None]], error: BaseException | None) -> None:
+    for future in waiting.values():
+        if future.done():  # its send was cancelled
+            continue
+        if error is None:
+            future.set_result(None)
+        elif isinstance(error, asyncio.CancelledError):
+            future.cancel()
+        else:
+            future.set_exception(error)

@@ -10,6 +10,7 @@ busy-wait sleeps. PostgreSQL needs no gate: its row locks (`FOR UPDATE`) do the 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from contextvars import ContextVar
 from types import TracebackType
 from typing import Self
@@ -66,12 +67,18 @@ class UnitOfWork:
         self._session: AsyncSession | None = None
         self._receipt = receipt
         self._gate = gate
+        self._in_gate = False
+        self._lent = False
 
     async def __aenter__(self) -> Self:
         if self._session is not None:
+            if self._lent:  # taken over, open as it is (see `lend`)
+                self._lent = False
+                return self
             raise RuntimeError("a unit of work is not re-entrant")
         if self._gate is not None:
             await self._gate.enter()
+            self._in_gate = True
         session = self._sessions()
         self._session = session
         self.places = PlacesRepository(session)
@@ -98,6 +105,7 @@ class UnitOfWork:
     async def __aexit__(self, exc_type: type[BaseException] | None,
                         exc: BaseException | None, tb: TracebackType | None) -> None:
         session, self._session = self._session, None
+        self._lent = False
         try:
             if session is not None:
                 try:
@@ -105,8 +113,20 @@ class UnitOfWork:
                 finally:
                     await session.close()
         finally:
-            if self._gate is not None:
+            if self._gate is not None and self._in_gate:
+                self._in_gate = False
                 self._gate.leave()
+
+    @property
+    def is_open(self) -> bool:
+        return self._session is not None
+
+    def lend(self) -> None:
+        """Let the next `async with` take this open unit of work over as it is (its
+        transaction, what it read) and end it on leaving, as if it had opened it."""
+        if self._session is None:
+            raise RuntimeError("only an open unit of work can be lent")
+        self._lent = True
 
     @property
     def session(self) -> AsyncSession:
@@ -167,6 +187,23 @@ class UnitOfWorkFactory:
     def receipted(self, receipt: Receipt) -> ReceiptedFactory:
         """Units of work whose first commit also records `receipt`."""
         return ReceiptedFactory(self._sessions, receipt, self._gate)
+
+
+class CarriedFactory:
+    """Units of work whose first is one already open: an event's first transaction (who
+    writes, was the update handled) goes on into the handler's first, saving a transaction
+    per event; every later one is fresh from `then`."""
+
+    def __init__(self, first: UnitOfWork, then: Callable[[], UnitOfWork]) -> None:
+        self._first: UnitOfWork | None = first
+        self._then = then
+
+    def __call__(self) -> UnitOfWork:
+        first, self._first = self._first, None
+        if first is not None and first.is_open:
+            first.lend()
+            return first
+        return self._then()
 
 
 class ReceiptedFactory:

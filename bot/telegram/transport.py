@@ -25,6 +25,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
+from aiogram.methods.base import TelegramMethod
 from aiogram.types import (
     BotCommand,
     BufferedInputFile,
@@ -42,11 +43,13 @@ from reminders.limits import Limiter, Slot
 
 logger = logging.getLogger(__name__)
 
-MENU = ("report", "problem", "visit", "update", "my", "status", "cancel", "help")
+MENU = ("report", "problem", "visit", "update", "my", "status", "letters", "quiet", "cancel",
+        "help")
 MAX_DOWNLOAD = 20 * 1024 * 1024  # getFile's limit for bots
 REPLY_TRIES = 4
 ALLOWED_UPDATES = ["message", "callback_query"]
-BUSY_POLL = 0.1  # seconds between polls while updates are in hand
+BUSY_POLL = 0.2  # seconds between polls while updates are in hand and none finishes
+MIN_POLL_GAP = 0.005  # seconds: polls on finished jobs, a burst of them asked for at once
 
 Handle = Callable[[Incoming], Awaitable[list[Outgoing]]]
 
@@ -63,7 +66,7 @@ def pin_response_types() -> list[type]:
 
     used = (methods.GetUpdates, methods.SendMessage, methods.SendPhoto, methods.SendDocument,
             methods.EditMessageText, methods.EditMessageReplyMarkup,
-            methods.AnswerCallbackQuery, methods.GetFile, methods.GetMe)
+            methods.AnswerCallbackQuery, methods.GetFile, methods.GetMe, FetchUpdates)
     return [Response[m.__returning__] for m in used]  # type: ignore[name-defined]
 
 
@@ -111,17 +114,18 @@ class TelegramBot:
         while not stop.is_set():
             # Confirm only what has been handled: the oldest update still in hand stays
             # unconfirmed (Telegram sends it again after a crash), everything before it goes.
-            in_hand = self.inbox.in_progress
+            in_hand = set(self.inbox.in_progress)
             offset = min(in_hand) if in_hand else (last + 1 if last else None)
-            poll = asyncio.ensure_future(self.bot.get_updates(
+            self.inbox.progress.clear()  # a job finishing while this poll runs asks again
+            poll = asyncio.ensure_future(self.bot(FetchUpdates(
                 offset=offset, timeout=0 if in_hand else self._poll_timeout,
-                allowed_updates=ALLOWED_UPDATES, request_timeout=self._poll_timeout + 10))
+                allowed_updates=ALLOWED_UPDATES), request_timeout=self._poll_timeout + 10))
             await _wait(stop, self._poll_timeout + 15, poll)
             if not poll.done():  # stopping: a long poll confirms nothing, drop it
                 poll.cancel()
                 break
             try:
-                updates = poll.result()
+                raw = poll.result()
                 pause = 1.0
             except (TelegramNetworkError, TelegramServerError, TelegramConflictError,
                     TimeoutError) as exc:
@@ -129,18 +133,19 @@ class TelegramBot:
                 await _wait(stop, pause)
                 pause = min(pause * 2, 30.0)
                 continue
-            for update in updates:
-                if update.update_id in in_hand or update.update_id <= last:
-                    continue  # in hand, or handled already by this process
-                last = update.update_id
-                self.inbox.put(update)
+            for item in raw:
+                update_id = item.get("update_id")
+                if not isinstance(update_id, int) or update_id in in_hand or update_id <= last:
+                    continue  # in hand, or handled already by this process: not parsed again
+                last = update_id
+                self.inbox.put(Update.model_validate(item, context={"bot": self.bot}))
             if self.inbox.in_progress:
-                # Asking again returns the updates in hand too: not more often than
-                # BUSY_POLL while any is in hand, sooner than 0.2 s only when one finishes.
+                # Asking again returns the updates in hand too: ask once one of them has
+                # finished (to confirm it and fetch what its chat sends next), or after
+                # BUSY_POLL for other chats' new updates; never sooner than MIN_POLL_GAP.
                 polled = self._monotonic()
-                self.inbox.progress.clear()
-                await _wait(stop, 0.2, self.inbox.progress)
-                if (rest := BUSY_POLL - (self._monotonic() - polled)) > 0:
+                await _wait(stop, BUSY_POLL, self.inbox.progress)
+                if (rest := MIN_POLL_GAP - (self._monotonic() - polled)) > 0:
                     await _wait(stop, rest)
         await self.inbox.drain()
         if last:  # confirm what was handled, so a restart does not fetch it again
@@ -159,9 +164,15 @@ class TelegramBot:
                 return
             replies = await self._handle(event)
             query = updates[0].callback_query
-            if query is not None:
-                replies = await self._settle_button(query, replies)
-            await self.reply(event, replies)
+            if query is None:
+                await self.reply(event, replies)
+                return
+            # The press is answered and marked on its message while the replies go out:
+            # independent calls, all done before the update counts as handled.
+            refusal = replies[0].text if replies and replies[0].refusal else None
+            await asyncio.gather(self._settle_button(query, refusal),
+                                 self.reply(event, replies[1:] if refusal is not None
+                                            else replies))
         finally:
             for path in files:
                 path.unlink(missing_ok=True)
@@ -217,25 +228,27 @@ class TelegramBot:
         await self.bot.download(file_id, destination=path)
         return Attachment(path, name, mime)
 
-    async def _settle_button(self, query: CallbackQuery, replies: list[Outgoing],
-                             ) -> list[Outgoing]:
+    async def _settle_button(self, query: CallbackQuery, refusal: str | None) -> None:
         """Answer the press; mark the choice on its message (or, when refused, say why)."""
-        refused = bool(replies) and replies[0].refusal
+        message = query.message
+        answer = self._answer_press(query.id, refusal)
+        if not isinstance(message, Message):
+            await answer
+            return
+        label = mapping.button_label(message, query.data or "")
+        if refusal is not None or label is None or message.text is None:
+            edit: Awaitable[object] = self.bot.edit_message_reply_markup(
+                chat_id=message.chat.id, message_id=message.message_id)
+        else:
+            edit = self.bot.edit_message_text(
+                text=f"{message.text}\n\n✔ {label}"[:mapping.TEXT_LIMIT],
+                chat_id=message.chat.id, message_id=message.message_id)
+        await asyncio.gather(answer, _quietly(edit))
+
+    async def _answer_press(self, query_id: str, refusal: str | None) -> None:
         with suppress(TelegramAPIError, TimeoutError):
             await self.bot.answer_callback_query(
-                query.id, text=replies[0].text[:200] if refused else None)
-        message = query.message
-        if isinstance(message, Message):
-            label = mapping.button_label(message, query.data or "")
-            with suppress(TelegramAPIError, TimeoutError):
-                if refused or label is None or message.text is None:
-                    await self.bot.edit_message_reply_markup(
-                        chat_id=message.chat.id, message_id=message.message_id)
-                else:
-                    await self.bot.edit_message_text(
-                        text=f"{message.text}\n\n✔ {label}"[:mapping.TEXT_LIMIT],
-                        chat_id=message.chat.id, message_id=message.message_id)
-        return replies[1:] if refused else replies
+                query_id, text=refusal[:200] if refusal is not None else None)
 
     # --- messages out ---------------------------------------------------------------------
 
@@ -309,6 +322,24 @@ class FileTooBig(Exception):
     def __init__(self, size: int) -> None:
         super().__init__(f"{size} bytes")
         self.megabytes = round(size / 1024 / 1024, 1)
+
+
+async def _quietly(call: Awaitable[object]) -> None:
+    """An API call whose failure changes nothing for the person (marking a pressed button)."""
+    with suppress(TelegramAPIError, TimeoutError):
+        await call
+
+
+class FetchUpdates(TelegramMethod[list[dict[str, Any]]]):
+    """getUpdates answering plain dicts: an update already in hand, which every poll returns
+    until it is confirmed, is not parsed again (only new ones are, into `Update`)."""
+
+    __returning__ = list[dict[str, Any]]
+    __api_method__ = "getUpdates"
+
+    offset: int | None = None
+    timeout: int | None = None
+    allowed_updates: list[str] | None = None
 
 
 async def _wait(stop: asyncio.Event, seconds: float,

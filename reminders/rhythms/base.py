@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -15,31 +15,18 @@ from domain.events import Outgoing
 from domain.figures import ProjectFigures
 from domain.model import Person, Region
 from domain.problems import Deadlines
+from domain.quiet import DEFAULT as DEFAULT_QUIET
+from domain.quiet import Quiet
 from domain.scope import descendants
 from domain.workdays import WorkCalendar
 from handlers.context import Texts
 from reminders.chart_types import ChartPort, ChartsUnavailable
 from reminders.scheduler import Due
 from storage.repositories.groups import Group
+from storage.repositories.outbox import NewMessage
 
 logger = logging.getLogger(__name__)
 _TEXT_ONLY: set[str] = set()
-
-
-@dataclass(frozen=True, slots=True)
-class Quiet:
-    start: time
-    end: time
-
-    def contains(self, moment: time) -> bool:
-        if self.start <= self.end:
-            return self.start <= moment < self.end
-        return moment >= self.start or moment < self.end  # across midnight: 22:00–07:30
-
-    def ends_after(self, local: datetime) -> datetime:
-        """The first moment after `local` at which the quiet hours are over."""
-        end = datetime.combine(local.date(), self.end, tzinfo=local.tzinfo)
-        return end if end > local else end + timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +44,7 @@ class RhythmDeps:
     zone: ZoneInfo
     calendar: WorkCalendar
     charts: ChartPort
-    quiet: Quiet = Quiet(time(22, 0), time(7, 30))
+    quiet: Quiet = DEFAULT_QUIET
     letters: LetterRules = field(default_factory=LetterRules)
     deadlines: Deadlines = field(default_factory=Deadlines)
     default_language: str | None = None
@@ -76,22 +63,31 @@ class RhythmDeps:
 async def to_person(deps: RhythmDeps, due: Due, person: Person, message: Outgoing, *,
                     kind: str, period: str, subject: str = "",
                     drop_when_quiet: bool = False) -> bool:
-    """Queue a message for a person, respecting their quiet hours.
+    """Queue a message for a person, respecting their quiet hours (see `for_person`);
+    whether it was queued."""
+    new = for_person(deps, due, person, message, kind=kind, period=period, subject=subject,
+                     drop_when_quiet=drop_when_quiet)
+    return new is not None and await due.uow.outbox.enqueue_many([new], now=due.now) == 1
 
-    A message for today only (a "report today" reminder) is dropped in quiet hours; anything
-    else waits until they end. Returns whether a message was queued.
+
+def for_person(deps: RhythmDeps, due: Due, person: Person, message: Outgoing, *, kind: str,
+               period: str, subject: str = "", drop_when_quiet: bool = False,
+               ) -> NewMessage | None:
+    """The outbox row of a message for a person, held back to the end of their quiet hours.
+
+    A message for today only (a "report today" reminder) is dropped in quiet hours (None).
     """
     local = deps.local(due.now)
+    quiet = person.quiet or deps.quiet  # their own, or the configured default
     not_before = None
-    if deps.quiet.contains(local.time().replace(tzinfo=None)):
+    if quiet.contains(local.time().replace(tzinfo=None)):
         if drop_when_quiet:
             logger.info("%s for person %s not sent: caught up in their quiet hours", kind,
                         person.id)
-            return False
-        not_before = deps.quiet.ends_after(local)
-    return await due.uow.outbox.enqueue(
-        kind=kind, period=period, recipient=f"person:{person.id}", subject=subject,
-        payload=message.to_payload(), now=due.now, not_before=not_before)
+            return None
+        not_before = quiet.ends_after(local)
+    return NewMessage(kind=kind, period=period, recipient=f"person:{person.id}",
+                      subject=subject, payload=message.to_payload(), not_before=not_before)
 
 
 async def to_group(due: Due, group: Group, message: Outgoing, *, kind: str, period: str,

@@ -110,7 +110,7 @@ async def daily_summary(deps: RhythmDeps, due: Due) -> int:
         scope = GroupScope(group, regions)
         text = summary_text(t, day, owing=scope.select(owing),
                             everything=scope.select(all_projects), new_problems=new_problems)
-        queued += await post_digest(deps, due, group, text, kind="digest.daily",
+        queued += await post_digest(due, group, text, kind="digest.daily",
                                     period=day.isoformat())
     return queued
 

@@ -3,9 +3,9 @@ and posting a digest (text and chart) to a group chat."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from functools import partial
 
 from domain.events import Outgoing
 from domain.figures import ProjectFigures, completion, lag, standings
@@ -61,9 +61,25 @@ def completion_chart(deps: RhythmDeps, t: Texts, projects: list[ProjectFigures],
                             reference_label=t("rhythm.chart_plan"))
 
 
-async def post_digest(deps: RhythmDeps, due: Due, group: Group, text: str, *, kind: str,
-                      period: str, chart: Callable[[], bytes] | None = None) -> bool:
-    """Queue a digest for a group chat, with its chart when one can be drawn."""
-    image = await draw(deps, kind, chart) if chart is not None else None
+class CompletionCharts:
+    """The completion charts of one run, one drawing per distinct set of projects: groups that
+    follow the same scope (a county's HQ group and its leaders' group) share it."""
+
+    def __init__(self, deps: RhythmDeps, t: Texts, day: date, *, kind: str) -> None:
+        self._deps, self._t, self._day, self._kind = deps, t, day, kind
+        self._drawn: dict[tuple[int, ...], bytes | None] = {}
+
+    async def of(self, projects: list[ProjectFigures]) -> bytes | None:
+        key = tuple(p.id for p in projects)
+        if key not in self._drawn:
+            self._drawn[key] = await draw(
+                self._deps, self._kind,
+                partial(completion_chart, self._deps, self._t, projects, self._day))
+        return self._drawn[key]
+
+
+async def post_digest(due: Due, group: Group, text: str, *, kind: str, period: str,
+                      image: bytes | None = None) -> bool:
+    """Queue a digest for a group chat, with its chart when one was drawn."""
     message = Outgoing(text=text, image=image, image_name=f"{kind.replace('.', '-')}.png")
     return await to_group(due, group, message, kind=kind, period=period)

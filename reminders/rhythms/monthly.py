@@ -6,14 +6,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
-from functools import partial
 
 from domain.figures import OpenProblem, ProjectFigures, Standing, standings
 from domain.model import ProblemCategory, Region, RegionLevel
 from domain.periods import month_of
 from handlers.context import Texts
 from reminders.rhythms.base import GroupScope, RhythmDeps, names, percent
-from reminders.rhythms.digest import completion_chart, post_digest
+from reminders.rhythms.digest import CompletionCharts, post_digest
 from reminders.scheduler import Due
 
 FACTOR_CATEGORIES = (ProblemCategory.LAND, ProblemCategory.DEMOLITION,
@@ -45,6 +44,7 @@ async def monthly_review(deps: RhythmDeps, due: Due) -> int:
     regions = await due.uow.places.regions()
     county_of = counties(regions)
     t = deps.texts(None)
+    charts = CompletionCharts(deps, t, as_of, kind="digest.monthly")
     queued = 0
     for group in groups:
         scope = GroupScope(group, regions)
@@ -52,9 +52,9 @@ async def monthly_review(deps: RhythmDeps, due: Due) -> int:
         ids = {p.id for p in mine}
         text = month_text(t, as_of, mine, county_of=county_of,
                           problems=[p for p in problems if p.project_id in ids])
-        queued += await post_digest(deps, due, group, text, kind="digest.monthly",
+        queued += await post_digest(due, group, text, kind="digest.monthly",
                                     period=month.key,
-                                    chart=partial(completion_chart, deps, t, mine, as_of))
+                                    image=await charts.of(mine))
     return queued
 
 

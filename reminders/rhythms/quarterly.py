@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
-from functools import partial
 
 from domain.figures import ProjectFigures, completion, started
 from domain.model import Light
@@ -15,7 +14,7 @@ from domain.periods import QUARTER_START_TARGETS, Period, quarter_of, quarter_ta
 from domain.progress import ONE_DECIMAL
 from handlers.context import Texts
 from reminders.rhythms.base import GroupScope, RhythmDeps, percent
-from reminders.rhythms.digest import completion_chart, post_digest, project_line
+from reminders.rhythms.digest import CompletionCharts, post_digest, project_line
 from reminders.scheduler import Due
 
 LAGGARD_POINTS = Decimal(20)  # behind the quarter's share by this much
@@ -77,13 +76,14 @@ async def quarterly_review(deps: RhythmDeps, due: Due) -> int:
     projects = await due.uow.figures.projects(as_of, since=quarter.start)
     regions = await due.uow.places.regions()
     t = deps.texts(None)
+    charts = CompletionCharts(deps, t, as_of, kind="digest.quarterly")
     queued = 0
     for group in groups:
         mine = GroupScope(group, regions).select(projects)
-        queued += await post_digest(deps, due, group,
+        queued += await post_digest(due, group,
                                     quarter_text(t, quarter, quarter_facts(mine, quarter)),
                                     kind="digest.quarterly", period=quarter.key,
-                                    chart=partial(completion_chart, deps, t, mine, as_of))
+                                    image=await charts.of(mine))
     return queued
 
 

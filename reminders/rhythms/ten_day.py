@@ -8,7 +8,6 @@ import logging
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
-from functools import partial
 
 from domain.figures import ProjectFigures, completion, lag, light_counts, plan_to_date
 from domain.model import LetterKind, Light, Person, RoleKind, Stage
@@ -16,10 +15,12 @@ from domain.periods import Period, ten_day_of
 from domain.progress import light_for
 from handlers.context import Texts
 from handlers.letters import letter_number, render_letter
-from reminders.rhythms.base import GroupScope, RhythmDeps, percent, to_person
-from reminders.rhythms.digest import completion_chart, days_owed, lag_line, post_digest
+from reminders.rhythms.base import GroupScope, RhythmDeps, for_person, percent
+from reminders.rhythms.digest import CompletionCharts, days_owed, lag_line, post_digest
 from reminders.scheduler import Due
-from storage.repositories.letters import LetterView
+from storage.repositories.audit import Change
+from storage.repositories.letters import LetterView, NewLetter
+from storage.repositories.outbox import NewMessage
 
 logger = logging.getLogger(__name__)
 
@@ -42,29 +43,31 @@ async def ten_day_check(deps: RhythmDeps, due: Due) -> int:
     supervised = await due.uow.letters.open_supervision()
     known = await due.uow.letters.causes()
     t = deps.texts(None)
-    issued: list[LetterView] = []
-    updated: list[ProjectFigures] = []
+    wanted: list[NewLetter] = []
+    caught_up: list[int] = []
     for project in projects:
         causes = letter_causes(deps, t, project, day=day, period=period)
         if project.id in supervised and not any(c.kind is LetterKind.SUPERVISION for c in causes):
-            await due.uow.letters.close_supervision(project.id, now=due.now)
+            caught_up.append(project.id)
             supervised.discard(project.id)
         for cause in causes:
             if ((cause.kind is LetterKind.SUPERVISION and project.id in supervised)
                     or (project.id, cause.kind, cause.cause) in known):
                 continue  # one open supervision letter at a time; each cause once
-            letter = await due.uow.letters.issue(
+            wanted.append(NewLetter(
                 kind=cause.kind, project_id=project.id, cause=cause.cause, period=period.key,
                 region_id=project.region_id, unit_id=project.unit_id,
-                leader_id=project.lead_leader_id, body=cause.reason, now=due.now,
-                year=day.year)
-            if letter is not None:
-                issued.append(letter)
-                if cause.kind is LetterKind.SUPERVISION:
-                    supervised.add(project.id)
-        updated.append(await _relight(due, project, day, supervised=project.id in supervised))
+                leader_id=project.lead_leader_id, body=cause.reason))
+            if cause.kind is LetterKind.SUPERVISION:
+                supervised.add(project.id)
+    await due.uow.letters.close_supervision(caught_up, now=due.now)
+    issued = await due.uow.letters.issue_many(wanted, year=day.year, now=due.now)
+    supervised = await due.uow.letters.open_supervision()
+    updated = await _relight(due, projects, day, supervised=supervised)
     readers = await Readers.of(due, issued)
-    queued = sum([await _send_letter(deps, due, letter, readers) for letter in issued])
+    queued = await due.uow.outbox.enqueue_many(
+        [new for letter in issued for new in _letter_messages(deps, due, letter, readers)],
+        now=due.now)
     logger.info("ten-day check %s: %d letters issued", period.key, len(issued))
     return queued + await _ten_day_report(deps, due, period, day, projects=updated,
                                          issued=issued)
@@ -126,22 +129,34 @@ def silent_days(deps: RhythmDeps, project: ProjectFigures, day: date) -> int:
     return missed
 
 
-async def _relight(due: Due, project: ProjectFigures, day: date, *,
-                   supervised: bool) -> ProjectFigures:
-    """The traffic light after this check; a red project turns yellow only once caught up."""
+async def _relight(due: Due, projects: list[ProjectFigures], day: date, *,
+                   supervised: set[int]) -> list[ProjectFigures]:
+    """The traffic lights after this check; a red project turns yellow only once caught up."""
+    changed: dict[int, Light] = {}
+    changes: list[Change] = []
+    lit: list[ProjectFigures] = []
+    for project in projects:
+        light = new_light(project, day, supervised=project.id in supervised)
+        if light is None or light is project.light:
+            lit.append(project)
+            continue
+        changed[project.id] = light
+        changes.append(Change("project", project.id, "light",
+                              {"light": project.light and project.light.value},
+                              {"light": light.value}))
+        lit.append(replace(project, light=light))
+    await due.uow.projects.set_lights(changed)
+    await due.uow.audit.record_many(due.now, None, changes)
+    return lit
+
+
+def new_light(project: ProjectFigures, day: date, *, supervised: bool) -> Light | None:
     if not project.under_construction:
-        return project
+        return project.light
     behind = lag(project, day)
     if behind is None:
-        light = Light.RED if supervised else project.light
-    else:
-        light = light_for(behind, supervision_open=supervised, previous=project.light)
-    if light is not None and light is not project.light:
-        await due.uow.projects.set_light(project.id, light)
-        await due.uow.audit.record(due.now, None, "project", project.id, action="light",
-                                   before={"light": project.light and project.light.value},
-                                   after={"light": light.value})
-    return replace(project, light=light)
+        return Light.RED if supervised else project.light
+    return light_for(behind, supervision_open=supervised, previous=project.light)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,22 +179,23 @@ class Readers:
         return cls(units, leaders)
 
 
-async def _send_letter(deps: RhythmDeps, due: Due, letter: LetterView,
-                       readers: Readers) -> int:
+def _letter_messages(deps: RhythmDeps, due: Due, letter: LetterView,
+                     readers: Readers) -> list[NewMessage]:
     """To the unit's people (with the sign button) and to the lead leader."""
     unit_people = readers.units.get(letter.unit_id, [])
     leader = readers.leaders.get(letter.leader_id) if letter.leader_id is not None else None
-    queued = 0
+    if not unit_people:
+        logger.warning("letter %s: unit %s has nobody with the unit role to sign it",
+                       letter.id, letter.unit_id)
+    messages = []
     for person in [*unit_people, *([leader] if leader and leader not in unit_people else [])]:
         signer = person in unit_people
         message = render_letter(deps.texts(person.language), letter, can_acknowledge=signer,
                                 zone=deps.zone)
-        queued += await to_person(deps, due, person, message, kind="letter",
-                                  period=str(letter.id))
-    if not unit_people:
-        logger.warning("letter %s: unit %s has nobody with the unit role to sign it",
-                       letter.id, letter.unit_id)
-    return queued
+        new = for_person(deps, due, person, message, kind="letter", period=str(letter.id))
+        if new is not None:
+            messages.append(new)
+    return messages
 
 
 async def _ten_day_report(deps: RhythmDeps, due: Due, period: Period, day: date, *,
@@ -190,6 +206,7 @@ async def _ten_day_report(deps: RhythmDeps, due: Due, period: Period, day: date,
     regions = await due.uow.places.regions()
     owed = days_owed(deps, projects, period.start, day)
     t = deps.texts(None)
+    charts = CompletionCharts(deps, t, day, kind="digest.ten_day")
     queued = 0
     for group in groups:
         scope = GroupScope(group, regions)
@@ -197,9 +214,9 @@ async def _ten_day_report(deps: RhythmDeps, due: Due, period: Period, day: date,
         ids = {p.id for p in mine}
         letters = [letter for letter in issued if letter.project_id in ids]
         text = ten_day_text(t, period, day, projects=mine, letters=letters, owed=owed)
-        queued += await post_digest(deps, due, group, text, kind="digest.ten_day",
+        queued += await post_digest(due, group, text, kind="digest.ten_day",
                                     period=period.key,
-                                    chart=partial(completion_chart, deps, t, mine, day))
+                                    image=await charts.of(mine))
     return queued
 
 

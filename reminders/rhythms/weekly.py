@@ -6,18 +6,17 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import partial
 
 from domain.events import Button, Outgoing
 from domain.figures import ProjectFigures, lag, light_counts
 from domain.model import Light, Stage
 from domain.periods import week_of
-from domain.problems import problem_figures
+from domain.problems import ProblemFacts, problem_figures
 from handlers.context import Texts
 from handlers.problems import figures_text
 from reminders.rhythms.base import GroupScope, RhythmDeps, percent, to_person
 from reminders.rhythms.digest import (
-    completion_chart,
+    CompletionCharts,
     day_start,
     days_owed,
     lag_line,
@@ -69,11 +68,13 @@ async def weekly_digest(deps: RhythmDeps, due: Due) -> int:
     created = await due.uow.figures.problems_created(start, end)
     resolved = await due.uow.figures.problems_resolved(start, end)
     visits = await due.uow.figures.visits(week.start, day)
-    year_problems = await due.uow.problems.facts(None, day_start(deps, day.replace(month=1,
-                                                                                  day=1)))
+    year_problems: dict[int, list[ProblemFacts]] = {}
+    for fact in await due.uow.problems.facts(None, day_start(deps, day.replace(month=1, day=1))):
+        year_problems.setdefault(fact.project_id, []).append(fact)
     regions = await due.uow.places.regions()
     owed = days_owed(deps, projects, week.start, day)
     t = deps.texts(None)
+    charts = CompletionCharts(deps, t, day, kind="digest.weekly")
     queued = 0
     for group in groups:
         scope = GroupScope(group, regions)
@@ -84,13 +85,12 @@ async def weekly_digest(deps: RhythmDeps, due: Due) -> int:
             created=sum(created.get(p.id, 0) for p in mine),
             resolved=sum(resolved.get(p.id, 0) for p in mine),
             visited=sum(1 for p in mine if visits.get(p.id)))
-        ids = {p.id for p in mine}
-        problems = problem_figures([f for f in year_problems if f.project_id in ids], day)
+        problems = problem_figures([f for p in mine for f in year_problems.get(p.id, ())], day)
         text = "\n".join([week_text(t, day, mine, facts), t("digest.problems_year"),
                           figures_text(t, problems)])
-        queued += await post_digest(deps, due, group, text,
+        queued += await post_digest(due, group, text,
                                     kind="digest.weekly", period=week.key,
-                                    chart=partial(completion_chart, deps, t, mine, day))
+                                    image=await charts.of(mine))
     return queued
 
 

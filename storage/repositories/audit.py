@@ -1,12 +1,25 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import models as m
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One audit entry of a batch: what changed, from what to what."""
+
+    entity: str
+    entity_id: int
+    action: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
 
 
 class AuditRepository:
@@ -22,6 +35,14 @@ class AuditRepository:
                                        entity_id=entity_id, action=action, before=before,
                                        after=after))
         await self._session.flush()
+
+    async def record_many(self, at: datetime, actor_id: int | None,
+                          changes: Sequence[Change]) -> None:
+        """Many entries in one statement (a rhythm's thousands of changes)."""
+        if changes:
+            await self._session.execute(insert(m.AuditEntry), [
+                {"at": at, "actor_id": actor_id, "entity": c.entity, "entity_id": c.entity_id,
+                 "action": c.action, "before": c.before, "after": c.after} for c in changes])
 
     async def history(self, entity: str, entity_id: int) -> list[tuple[str, dict[str, Any] | None,
                                                                          dict[str, Any] | None]]:

@@ -2,22 +2,40 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Row, Select, func, or_, select, update
+from sqlalchemy import ColumnElement, Row, Select, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.model import LetterKind
 from domain.scope import ProjectScope
 from storage import models as m
-from storage.repositories.audit import AuditRepository
+from storage.repositories.audit import AuditRepository, Change
 from storage.repositories.counters import CountersRepository
 from storage.repositories.projects import scope_filter
 
 MAX_CAUSE = 64
 MAX_PERIOD = 16
+CHUNK = 500  # ids per IN (…): well under SQLite's limit on parameters
+
+
+def chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start:start + CHUNK]
+
+
+@dataclass(frozen=True, slots=True)
+class NewLetter:
+    kind: LetterKind
+    project_id: int
+    cause: str  # unique per project and kind: the same cause never gets a second letter
+    period: str
+    region_id: int
+    unit_id: int
+    leader_id: int | None
+    body: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,32 +107,81 @@ class LettersRepository:
     async def issue(self, *, kind: LetterKind, project_id: int, cause: str, period: str,
                     region_id: int, unit_id: int, leader_id: int | None, body: str, year: int,
                     now: datetime) -> LetterView | None:
-        """Number and store a letter; None when this project had one of this kind and cause.
+        """Number and store a letter; None when this project had one of this kind and cause."""
+        issued = await self.issue_many([NewLetter(
+            kind=kind, project_id=project_id, cause=cause, period=period, region_id=region_id,
+            unit_id=unit_id, leader_id=leader_id, body=body)], year=year, now=now)
+        return issued[0] if issued else None
 
-        The existence check comes before the number is taken, under a lock on the project row
+    async def issue_many(self, letters: Sequence[NewLetter], *, year: int, now: datetime,
+                         ) -> list[LetterView]:
+        """Number and store letters, skipping any (project, kind, cause) issued before; the
+        letters stored, in the order given.
+
+        The existence check comes before numbers are taken, under a lock on the projects' rows
         (PostgreSQL; SQLite's writers take turns anyway), so a letter refused as a repeat never
-        leaves a gap in the region's numbers.
+        leaves a gap in a region's numbers. Each region's numbers are taken in one statement.
         """
-        if len(cause) > MAX_CAUSE or len(period) > MAX_PERIOD:
-            raise ValueError(f"letter cause or period too long: {cause!r}, {period!r}")
-        await self._session.execute(
-            select(m.Project.id).where(m.Project.id == project_id).with_for_update())
-        exists = await self._session.scalar(
-            select(m.Letter.id).where(m.Letter.project_id == project_id,
-                                      m.Letter.kind == kind, m.Letter.cause == cause))
-        if exists is not None:
-            return None
-        seq = await self._counters.next(counter_name(region_id), year)
-        row = m.Letter(region_id=region_id, year=year, seq=seq, kind=kind,
-                       project_id=project_id, cause=cause, period=period, unit_id=unit_id,
-                       leader_id=leader_id, body=body, issued_at=now)
-        self._session.add(row)
-        await self._session.flush()
-        await self._audit.record(now, None, "letter", row.id, action="issued", before=None,
-                                 after={"kind": kind.value, "year": year, "seq": seq,
-                                        "region_id": region_id, "project_id": project_id,
-                                        "cause": cause, "period": period, "unit_id": unit_id})
-        return await self.get(row.id)
+        for letter in letters:
+            if len(letter.cause) > MAX_CAUSE or len(letter.period) > MAX_PERIOD:
+                raise ValueError(f"letter cause or period too long: {letter.cause!r}, "
+                                 f"{letter.period!r}")
+        fresh = await self._not_issued(letters)
+        if not fresh:
+            return []
+        by_region: dict[int, list[NewLetter]] = {}
+        for letter in fresh:
+            by_region.setdefault(letter.region_id, []).append(letter)
+        numbers: dict[tuple[int, LetterKind, str], int] = {}
+        for region_id in sorted(by_region):
+            batch = by_region[region_id]
+            seqs = await self._counters.take(counter_name(region_id), year, len(batch))
+            numbers.update(((lt.project_id, lt.kind, lt.cause), seq)
+                           for lt, seq in zip(batch, seqs, strict=True))
+        rows = await self._session.execute(
+            insert(m.Letter).returning(m.Letter.id, m.Letter.project_id, m.Letter.kind,
+                                       m.Letter.cause),
+            [{"region_id": lt.region_id, "year": year, "kind": lt.kind,
+              "seq": numbers[lt.project_id, lt.kind, lt.cause], "project_id": lt.project_id,
+              "cause": lt.cause, "period": lt.period, "unit_id": lt.unit_id,
+              "leader_id": lt.leader_id, "body": lt.body, "issued_at": now} for lt in fresh])
+        ids = {(pid, LetterKind(kind), cause): letter_id
+               for letter_id, pid, kind, cause in rows}
+        await self._audit.record_many(now, None, [
+            Change("letter", ids[key], "issued", None,
+                   {"kind": lt.kind.value, "year": year, "seq": numbers[key],
+                    "region_id": lt.region_id, "project_id": lt.project_id, "cause": lt.cause,
+                    "period": lt.period, "unit_id": lt.unit_id})
+            for lt in fresh for key in [(lt.project_id, lt.kind, lt.cause)]])
+        views = await self.by_ids(list(ids.values()))
+        return [views[ids[lt.project_id, lt.kind, lt.cause]] for lt in fresh]
+
+    async def _not_issued(self, letters: Sequence[NewLetter]) -> list[NewLetter]:
+        """The letters whose (project, kind, cause) is new, each once, with the projects locked."""
+        project_ids = sorted({lt.project_id for lt in letters})
+        known: set[tuple[int, LetterKind, str]] = set()
+        for chunk in chunks(project_ids):
+            await self._session.execute(
+                select(m.Project.id).where(m.Project.id.in_(chunk)).order_by(m.Project.id)
+                .with_for_update())
+            rows = await self._session.execute(
+                select(m.Letter.project_id, m.Letter.kind, m.Letter.cause)
+                .where(m.Letter.project_id.in_(chunk)))
+            known.update((pid, LetterKind(kind), cause) for pid, kind, cause in rows)
+        fresh: list[NewLetter] = []
+        for letter in letters:
+            key = (letter.project_id, letter.kind, letter.cause)
+            if key not in known:
+                known.add(key)
+                fresh.append(letter)
+        return fresh
+
+    async def by_ids(self, letter_ids: Sequence[int]) -> dict[int, LetterView]:
+        found: dict[int, LetterView] = {}
+        for chunk in chunks(letter_ids):
+            rows = await self._session.execute(_views().where(m.Letter.id.in_(chunk)))
+            found.update((view.id, view) for view in map(_to_view, rows))
+        return found
 
     async def get(self, letter_id: int, *, scope: ProjectScope | None = None,
                   ) -> LetterView | None:
@@ -167,12 +234,7 @@ class LettersRepository:
 
     async def close(self, letter_id: int, *, now: datetime) -> None:
         """Close a letter whose cause is gone (a supervised project caught up); idempotent."""
-        result = await self._session.execute(
-            update(m.Letter).where(m.Letter.id == letter_id, m.Letter.closed_at.is_(None))
-            .values(closed_at=now))
-        if getattr(result, "rowcount", 0) == 1:
-            await self._audit.record(now, None, "letter", letter_id, action="closed",
-                                     before=None, after={"closed_at": now.isoformat()})
+        await self._close(m.Letter.id == letter_id, now=now)
 
     async def causes(self) -> set[tuple[int, LetterKind, str]]:
         """(project, kind, cause) of every letter issued, so a check skips known ones at once."""
@@ -180,15 +242,23 @@ class LettersRepository:
             select(m.Letter.project_id, m.Letter.kind, m.Letter.cause))
         return {(pid, LetterKind(kind), cause) for pid, kind, cause in rows}
 
-    async def close_supervision(self, project_id: int, *, now: datetime) -> int:
-        """Close the project's open supervision letters (it has caught up); how many."""
-        ids = list(await self._session.scalars(
-            select(m.Letter.id).where(m.Letter.project_id == project_id,
-                                      m.Letter.kind == LetterKind.SUPERVISION,
-                                      m.Letter.closed_at.is_(None))))
-        for letter_id in ids:
-            await self.close(letter_id, now=now)
-        return len(ids)
+    async def close_supervision(self, project_ids: Sequence[int], *, now: datetime) -> int:
+        """Close these projects' open supervision letters (they caught up); how many."""
+        closed = 0
+        for chunk in chunks(sorted(project_ids)):
+            closed += await self._close(m.Letter.project_id.in_(chunk),
+                                        m.Letter.kind == LetterKind.SUPERVISION, now=now)
+        return closed
+
+    async def _close(self, *where: ColumnElement[bool], now: datetime) -> int:
+        result = await self._session.execute(
+            update(m.Letter).where(*where, m.Letter.closed_at.is_(None))
+            .values(closed_at=now).returning(m.Letter.id))
+        closed = sorted(result.scalars())
+        await self._audit.record_many(now, None, [
+            Change("letter", letter_id, "closed", None, {"closed_at": now.isoformat()})
+            for letter_id in closed])
+        return len(closed)
 
     async def counts(self, *, since: datetime) -> dict[LetterKind, int]:
         """Letters issued since `since`, by kind (every kind present, zero included)."""

@@ -1,8 +1,9 @@
 """The outbox: messages written in the transaction that caused them, delivered by one sender.
 
 A message moves pending → sending (claimed, with a lease in `next_attempt_at`) → sent, or back
-to pending for a retry, or to failed. Marking happens one message at a time, right after the
-platform answered, so a crash can repeat at most the messages that were in flight.
+to pending for a retry, or to failed. The sender marks a message as soon as its platform
+answered (those answered together in one statement), so a crash can repeat at most the
+messages that were in flight.
 """
 
 from __future__ import annotations
@@ -18,6 +19,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.model import OutboxState
 from storage import dialect
 from storage import models as m
+
+ENQUEUE_CHUNK = 400  # rows per INSERT: 11 parameters each, well under SQLite's limit
+MARK_CHUNK = 900  # ids per UPDATE: under the 999 parameters of SQLite before 3.32
+
+
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    """A message to add; (kind, period, recipient, subject) is its once-only key."""
+
+    kind: str
+    period: str
+    recipient: str  # "person:12" or "group:3"
+    payload: dict[str, Any]
+    subject: str = ""
+    channel: str | None = None
+    not_before: datetime | None = None  # held back until then (a person's quiet hours)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,16 +59,30 @@ class OutboxRepository:
         Returns whether it was new, so a rhythm that runs twice never writes it twice.
         `not_before` holds it back (until a person's quiet hours end).
         """
-        due = now if not_before is None or not_before < now else not_before
-        stmt = dialect.insert(self._session, m.OutboxMessage).values(
-            kind=kind, period=period, recipient=recipient, subject=subject, channel=channel,
-            payload=payload, state=OutboxState.PENDING, attempts=0, next_attempt_at=due,
-            created_at=now,
-        ).on_conflict_do_nothing(
-            index_elements=[m.OutboxMessage.kind, m.OutboxMessage.period,
-                            m.OutboxMessage.recipient, m.OutboxMessage.subject]
-        ).returning(m.OutboxMessage.id)
-        return (await self._session.execute(stmt)).scalar_one_or_none() is not None
+        message = NewMessage(kind=kind, period=period, recipient=recipient, payload=payload,
+                             subject=subject, channel=channel, not_before=not_before)
+        return await self.enqueue_many([message], now=now) == 1
+
+    async def enqueue_many(self, messages: Sequence[NewMessage], *, now: datetime) -> int:
+        """`enqueue` for many messages in a few statements; how many were new."""
+        unique = list({(msg.kind, msg.period, msg.recipient, msg.subject): msg
+                       for msg in reversed(messages)}.values())[::-1]  # the first of each key
+        added = 0
+        for start in range(0, len(unique), ENQUEUE_CHUNK):
+            rows = [{"kind": msg.kind, "period": msg.period, "recipient": msg.recipient,
+                     "subject": msg.subject, "channel": msg.channel, "payload": msg.payload,
+                     "state": OutboxState.PENDING, "attempts": 0,
+                     "next_attempt_at": (now if msg.not_before is None or msg.not_before < now
+                                         else msg.not_before),
+                     "created_at": now}
+                    for msg in unique[start:start + ENQUEUE_CHUNK]]
+            stmt = dialect.insert(self._session, m.OutboxMessage).values(rows)
+            stmt = stmt.on_conflict_do_nothing(
+                index_elements=[m.OutboxMessage.kind, m.OutboxMessage.period,
+                                m.OutboxMessage.recipient, m.OutboxMessage.subject]
+            ).returning(m.OutboxMessage.id)
+            added += len((await self._session.execute(stmt)).all())
+        return added
 
     async def due(self, now: datetime, *, limit: int) -> list[OutboxItem]:
         rows = await self._session.execute(
@@ -79,9 +110,15 @@ class OutboxRepository:
         return set(result.scalars())
 
     async def mark_sent(self, message_id: int, now: datetime) -> None:
-        await self._session.execute(
-            update(m.OutboxMessage).where(m.OutboxMessage.id == message_id)
-            .values(state=OutboxState.SENT, sent_at=now, last_error=None))
+        await self.mark_sent_many([message_id], now)
+
+    async def mark_sent_many(self, ids: Sequence[int], now: datetime) -> None:
+        """Mark these messages sent: one statement for up to `MARK_CHUNK` of them."""
+        for start in range(0, len(ids), MARK_CHUNK):
+            await self._session.execute(
+                update(m.OutboxMessage)
+                .where(m.OutboxMessage.id.in_(ids[start:start + MARK_CHUNK]))
+                .values(state=OutboxState.SENT, sent_at=now, last_error=None))
 
     async def retry(self, message_id: int, *, at: datetime, error: str | None,
                     count_attempt: bool) -> None:

@@ -2,19 +2,35 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, Table, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from domain.model import ChatIdentity, Person, Role, RoleKind
+from domain.quiet import Quiet, from_stored, stored
 from storage import models as m
+
+_PEOPLE = cast(Table, m.Person.__table__).c
+_ROLES = cast(Table, m.RoleGrant.__table__).c
+_IDENTITIES = cast(Table, m.ChatIdentity.__table__).c
+_BY_IDENTITY = (
+    select(_PEOPLE.id.label("person_id"), _PEOPLE.key, _PEOPLE.name, _PEOPLE.title,
+           _PEOPLE.unit_id, _PEOPLE.language, _PEOPLE.reachable, _PEOPLE.quiet_start,
+           _PEOPLE.quiet_end, _ROLES.kind, _ROLES.region_id, _ROLES.unit_id.label("role_unit_id"))
+    .select_from(cast(Table, m.Person.__table__))
+    .join(cast(Table, m.ChatIdentity.__table__), _IDENTITIES.person_id == _PEOPLE.id)
+    .outerjoin(cast(Table, m.RoleGrant.__table__), _ROLES.person_id == _PEOPLE.id)
+    .where(_IDENTITIES.channel == bindparam("channel"),
+           _IDENTITIES.external_id == bindparam("external_id"), _PEOPLE.active.is_(True))
+    .order_by(_PEOPLE.id, _ROLES.id))
 
 
 def to_person(row: m.Person) -> Person:
     roles = tuple(Role(g.kind, g.region_id, g.unit_id) for g in row.roles)
     return Person(row.id, row.key, row.name, row.title, row.unit_id, row.language, roles,
-                  reachable=row.reachable)
+                  reachable=row.reachable, quiet=from_stored(row.quiet_start, row.quiet_end))
 
 
 class PeopleRepository:
@@ -77,11 +93,18 @@ class PeopleRepository:
         return int(await self._session.scalar(select(func.count()).select_from(m.Person)) or 0)
 
     async def by_identity(self, channel: str, external_id: str) -> Person | None:
-        row = await self._session.scalar(
-            self._people().join(m.ChatIdentity, m.ChatIdentity.person_id == m.Person.id)
-            .where(m.ChatIdentity.channel == channel, m.ChatIdentity.external_id == external_id,
-                   m.Person.active.is_(True)))
-        return to_person(row) if row else None
+        """Who writes from this account: every event asks, so one plain query (the person
+        and their roles joined), no ORM rows."""
+        rows = (await self._session.execute(_BY_IDENTITY, {
+            "channel": channel, "external_id": external_id})).all()
+        if not rows:
+            return None
+        first = rows[0]
+        roles = tuple(Role(r.kind, r.region_id, r.role_unit_id) for r in rows
+                      if r.kind is not None and r.person_id == first.person_id)
+        return Person(first.person_id, first.key, first.name, first.title, first.unit_id,
+                      first.language, roles, reachable=first.reachable,
+                      quiet=from_stored(first.quiet_start, first.quiet_end))
 
     async def bind_identity(self, person_id: int, channel: str, external_id: str, now: datetime,
                             display_name: str | None = None) -> ChatIdentity:
@@ -109,6 +132,13 @@ class PeopleRepository:
     async def set_reachable(self, person_id: int, reachable: bool) -> None:
         await self._session.execute(
             update(m.Person).where(m.Person.id == person_id).values(reachable=reachable))
+
+    async def set_quiet(self, person_id: int, quiet: Quiet | None) -> None:
+        """A person's own quiet hours; None goes back to the configured default."""
+        start, end = stored(quiet)
+        await self._session.execute(
+            update(m.Person).where(m.Person.id == person_id)
+            .values(quiet_start=start, quiet_end=end))
 
     async def dispatchers(self) -> list[Person]:
         return await self.with_role(RoleKind.DISPATCHER)

@@ -112,7 +112,7 @@ async def test_only_the_unit_may_sign(router: Router, letters: Letters, engine: 
                                       user: str) -> None:
     before = (await row_counts(engine), await letter_rows(engine))
     phone = Phone(router, user)
-    refused = await phone.say(f"/ack {letters.hb1.id}")
+    refused = await phone.press_data(f"/ack {letters.hb1.id}")  # a button forwarded to them
     assert "须由责任单位（汉滨区工信局）签收" in refused
     assert phone.replies[0].refusal
     assert (await row_counts(engine), await letter_rows(engine)) == before
@@ -123,13 +123,13 @@ async def test_another_unit_and_another_county_find_nothing(router: Router, lett
     before = (await row_counts(engine), await letter_rows(engine))
     zhao = Phone(router, "1004")  # 汉滨区农业农村局: HB-001 is not hers
     sun = Phone(router, "1006")  # 旬阳市
-    missing = await zhao.say("/ack 99999")
+    missing = await zhao.press_data("/ack 99999")
     assert "没有找到函件“99999”" in missing
     for phone, letter in ((zhao, letters.hb1), (sun, letters.hb1), (sun, letters.hb3)):
-        reply = await phone.say(f"/ack {letter.id}")
+        reply = await phone.press_data(f"/ack {letter.id}")
         assert reply.replace(str(letter.id), "99999") == missing
-    assert "没有找到函件“abc”" in await zhao.say("/ack abc")
-    assert "没有找到函件" in await zhao.say("/ack 99999999999999999999")
+    assert "没有找到函件“abc”" in await zhao.press_data("/ack abc")
+    assert "没有找到函件" in await zhao.press_data("/ack 99999999999999999999")
     assert "XY-001" not in await Phone(router, "1001").say("/letters")
     assert (await row_counts(engine), await letter_rows(engine)) == before
 
@@ -148,7 +148,7 @@ async def test_no_letters_says_so(router: Router, people: World) -> None:
     wang = Phone(router, "1001")
     assert "目前没有您可以查看的函件" in await wang.say("/letters")
     assert "没有待签收的函件" in await wang.say("/letters 待签收")
-    assert "/ack 函件编号" in await wang.say("/ack")
+    assert "/ack 12、/ack 〔2026〕第12号" in await wang.say("/ack")
 
 
 async def test_in_a_group_the_list_has_no_sign_buttons(
@@ -182,3 +182,111 @@ async def test_the_letter_as_sent(letters: Letters, clock: FixedClock, language:
     assert [[b.data for b in row] for row in to_unit.buttons] == [[f"/ack {letters.hb1.id}"]]
     to_leader = render_letter(t, letters.hb1, can_acknowledge=False, zone=clock.zone)
     assert to_leader.buttons == () and "汉滨区工信局" in to_leader.text
+
+
+# Signing by the number printed on the letter (〔2026〕第1号), as a unit's clerk reads it.
+
+
+@pytest.mark.parametrize("typed", ["1", "第1号", "〔2026〕第1号", "督办函〔2026〕第1号", "2026-1",
+                                   "第１号", "〔２０２６〕第１号", "2026年第1号", "[2026]1",
+                                   "No. 1 (2026)", "#1"])
+async def test_the_unit_signs_by_the_printed_number(
+        router: Router, letters: Letters, people: World, engine: AsyncEngine,
+        typed: str) -> None:
+    li = Phone(router, "1005")
+    signed = await li.say(f"/ack {typed}")
+    assert signed.startswith("已签收督办函〔2026〕第1号（汉滨区毛绒文创总部产业园建设项目）")
+    assert not li.replies[0].refusal and li.buttons == []
+    assert [(kind, recipient) for kind, _, recipient, _ in await outbox(engine)] == [
+        ("letter.acknowledged", f"person:{people.leader}")]
+    assert "已签收（李娜，11月22日）" in await li.say("/letters")
+
+
+@pytest.mark.parametrize("typed", ["abc", "1 2 3", "第一号", "2026-1-2", "0", "99999999999",
+                                   "督办函"])
+async def test_what_is_not_a_number_says_how_to_write_one(
+        router: Router, letters: Letters, engine: AsyncEngine, typed: str) -> None:
+    before = (await row_counts(engine), await letter_rows(engine))
+    li = Phone(router, "1005")
+    reply = await li.say(f"/ack {typed}")
+    assert reply == (f"“{typed}”不是函件编号。请发送函件上的编号，如 /ack 12、/ack 〔2026〕第12号 "
+                     "或 /ack 2026-12。")
+    assert li.replies[0].refusal
+    assert (await row_counts(engine), await letter_rows(engine)) == before
+
+
+async def test_one_number_in_two_counties_asks_which(
+        router: Router, letters: Letters, uow: UnitOfWorkFactory, people: World,
+        clock: FixedClock, engine: AsyncEngine) -> None:
+    """李娜 signs for 汉滨区工信局 and 旬阳市发改局: each county has its own 〔2026〕第1号."""
+    async with uow() as u:
+        li_na = await u.people.by_identity(CHANNEL, "1005")
+        assert li_na is not None
+        await u.people.grant(li_na.id, RoleKind.UNIT, unit_id=letters.xy1.unit_id)
+        await u.commit()
+    li = Phone(router, "1005")
+    assert letters.xy1.id == 3
+    not_three = await li.say("/ack 3")  # the id of 旬阳's letter, but no letter is numbered 3
+    assert not_three.splitlines() == [
+        "您可以签收的函件中没有第3号。",
+        "您可以签收的函件：",
+        "1. 交办函〔2026〕第1号 旬阳市富硒食品产业园（XY-001）· 待签收",
+        "2. 督办函〔2026〕第1号 汉滨区毛绒文创总部产业园建设项目（HB-001）· 待签收"]
+    assert await letter_rows(engine) == [(letter.id, None, None, None) for letter in
+                                         (letters.hb1, letters.hb3, letters.xy1)]
+
+    asked = await li.say("/ack 〔2026〕第１号")
+    assert asked == "有 2 件待签收的函件编号为〔2026〕第1号，请选择要签收的一件："
+    assert [b.label for b in li.buttons] == ["签收 交办函〔2026〕第1号（XY-001）",
+                                             "签收 督办函〔2026〕第1号（HB-001）"]
+    assert "已签收交办函〔2026〕第1号（旬阳市富硒食品产业园）" in await li.press("XY-001")
+    assert "已签收督办函〔2026〕第1号" in await li.say("/ack 1")  # one left: no question
+    again = await li.say("/ack 1")
+    assert "交办函〔2026〕第1号已由李娜于2026年11月22日签收" in again and li.replies[0].refusal
+    assert [(kind, period) for kind, period, _, _ in await outbox(engine)] == [
+        ("letter.acknowledged", str(letters.hb1.id))]  # 旬阳's letter has no lead leader
+
+
+async def test_numbers_start_again_each_year(router: Router, letters: Letters,
+                                             uow: UnitOfWorkFactory, clock: FixedClock) -> None:
+    async with uow() as u:
+        old = await u.letters.issue(
+            kind=LetterKind.ASSIGNMENT, project_id=letters.hb1.project_id, cause="start:2025",
+            period="2025-12-3", region_id=letters.hb1.region_id, unit_id=letters.hb1.unit_id,
+            leader_id=letters.hb1.leader_id, body=BODY, year=2025,
+            now=clock.now() - timedelta(days=300))
+        await u.commit()
+    assert old is not None and (old.year, old.seq) == (2025, 1)
+    li = Phone(router, "1005")
+    assert "有 2 件待签收的函件编号为第1号" in await li.say("/ack 1")
+    assert [b.label for b in li.buttons] == ["签收 督办函〔2026〕第1号（HB-001）",
+                                             "签收 交办函〔2025〕第1号（HB-001）"]
+    assert "已签收交办函〔2025〕第1号" in await li.say("/ack 2025-1")
+    assert "您可以签收的函件中没有〔2024〕第1号。" in await li.say("/ack 〔2024〕第1号")
+
+
+async def test_others_hear_whose_letter_it_is_and_strangers_hear_nothing(
+        router: Router, letters: Letters, engine: AsyncEngine) -> None:
+    before = (await row_counts(engine), await letter_rows(engine))
+    dispatcher = Phone(router, "1003")  # 汉滨区: sees 汉滨's letters, signs none
+    refused = await dispatcher.say("/ack 〔2026〕第1号")
+    assert refused == "督办函〔2026〕第1号须由责任单位（汉滨区工信局）签收，您无法代为签收。"
+    assert dispatcher.replies[0].refusal
+    sun = Phone(router, "1006")  # 旬阳市 liaison: 汉滨's 第2号 is not for his eyes
+    assert await sun.say("/ack 2") == "您可以签收的函件中没有第2号。\n您目前没有待签收的函件。"
+    assert sun.buttons == []
+    assert (await row_counts(engine), await letter_rows(engine)) == before
+
+
+async def test_a_closed_letter_is_still_signed_and_says_it_is_closed(
+        router: Router, letters: Letters, uow: UnitOfWorkFactory, clock: FixedClock) -> None:
+    async with uow() as u:
+        await u.letters.close(letters.hb1.id, now=clock.now())
+        await u.commit()
+    li = Phone(router, "1005")
+    assert "督办函〔2026〕第1号 汉滨区毛绒文创总部产业园建设项目（HB-001）· 已关闭" in await li.say(
+        "/letters")
+    clock.advance(timedelta(days=1))
+    assert (await li.say("/ack 1")).splitlines() == [
+        "已签收督办函〔2026〕第1号（汉滨区毛绒文创总部产业园建设项目），签收日期：2026年11月23日。",
+        "此函已于2026年11月22日关闭，签收记录您已收到此函。"]

@@ -13,7 +13,13 @@ from bot.i18n import translator
 from domain.clock import FixedClock
 from domain.events import Button, Outgoing
 from domain.model import OutboxState
-from reminders.delivery import Blocked, PermanentFailure, RetryAfter, TemporaryFailure
+from reminders.delivery import (
+    Blocked,
+    DeliveryPort,
+    PermanentFailure,
+    RetryAfter,
+    TemporaryFailure,
+)
 from reminders.limits import ChannelLimits, Limit, Limiter, Slot
 from reminders.outbox import OutboxSender, SenderSettings
 from storage import models as m
@@ -68,16 +74,10 @@ async def states(engine: AsyncEngine) -> list[tuple[str, OutboxState, int]]:
         return [(s, OutboxState(st), a) for s, st, a in rows]
 
 
-def make_sender(uow: UnitOfWorkFactory, clock: FixedClock, channel: FakeChannel,
+def make_sender(uow: UnitOfWorkFactory, clock: FixedClock, channel: DeliveryPort,
                 ticker: Ticker) -> OutboxSender:
     return OutboxSender(uow, clock, [channel], texts_for=translator, monotonic=ticker,
                         settings=SenderSettings(max_attempts=3))
-
-
-@pytest.fixture
-def ticker() -> Ticker:
-    """The sender's monotonic clock."""
-    return Ticker()
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ sleeps. Every storage test here runs on SQLite and (when configured) PostgreSQL.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -20,7 +21,9 @@ from bot.i18n import translator
 from domain.clock import FixedClock
 from domain.events import Outgoing
 from domain.model import Category, LetterKind, Light, ProjectLevel, SiteStatus, Stage
+from domain.quiet import parse_quiet
 from domain.workdays import WorkCalendar
+from reminders.chart_types import Bar, ChartPort, Series
 from reminders.charts import Charts, find_cjk_font
 from reminders.rhythms import JOBS, build_rhythms
 from reminders.rhythms.base import RhythmDeps
@@ -51,9 +54,10 @@ class Sent:
 
 
 def scheduler(uow: UnitOfWorkFactory, clock: FixedClock,
-              calendar: WorkCalendar | None = None) -> RhythmScheduler:
+              calendar: WorkCalendar | None = None, charts: ChartPort | None = None,
+              ) -> RhythmScheduler:
     deps = RhythmDeps(texts_for=translator, zone=ZONE, calendar=calendar or WorkCalendar(),
-                      charts=Charts(find_cjk_font()), default_language="zh-CN")
+                      charts=charts or Charts(find_cjk_font()), default_language="zh-CN")
     return RhythmScheduler(uow, clock, build_rhythms(CRONTABS, deps, ZONE),
                            grace=timedelta(hours=6))
 
@@ -280,6 +284,46 @@ async def test_weekly_digest_with_a_chart_on_friday(
     assert sent[0].image == (find_cjk_font() is not None)
 
 
+class CountingCharts:
+    """Draws a chart as the names of its bars, and counts the drawings."""
+
+    available = True
+
+    def __init__(self) -> None:
+        self.drawn: list[list[str]] = []
+
+    def bars(self, title: str, bars: Sequence[Bar], *, unit: str = "%",
+             reference: float | None = None, reference_label: str = "") -> bytes:
+        self.drawn.append([bar.label for bar in bars])
+        return ("chart:" + "|".join(bar.label for bar in bars)).encode()
+
+    def trend(self, title: str, series: Sequence[Series], *, unit: str = "") -> bytes:
+        raise AssertionError("no digest draws a trend")
+
+
+async def test_groups_that_follow_one_scope_share_one_drawing(
+        uow: UnitOfWorkFactory, world: World, clock: FixedClock) -> None:
+    """汉滨's HQ group and its leaders' group see the same chart, drawn once; 旬阳's its own."""
+    hq = await bind(uow, clock, region=world.hanbin, subscriptions=["weekly_digest"],
+                    by=world.dispatcher, chat="-401")
+    leaders = await bind(uow, clock, region=world.hanbin, subscriptions=["weekly_digest"],
+                         by=world.dispatcher, chat="-402")
+    xunyang = await bind(uow, clock, region=world.xunyang, subscriptions=["weekly_digest"],
+                         by=world.dispatcher, chat="-403")
+    for code in ("HB-001", "XY-001"):
+        await report(uow, world.projects[code], MONDAY, world.liaison, ytd=Decimal(9000))
+    charts = CountingCharts()
+    clock.set(at(MONDAY + timedelta(days=4), 17))
+    await scheduler(uow, clock, charts=charts).run_due()
+    images = {row.recipient: Outgoing.from_payload(row.payload).image
+              for row in await table(uow, m.OutboxMessage, m.OutboxMessage.id)
+              if row.kind == "digest.weekly"}
+    assert charts.drawn == [["汉滨区工信局", "汉滨区农业农村局"], []]
+    assert images == {f"group:{hq}": "chart:汉滨区工信局|汉滨区农业农村局".encode(),
+                      f"group:{leaders}": "chart:汉滨区工信局|汉滨区农业农村局".encode(),
+                      f"group:{xunyang}": b"chart:"}
+
+
 NOV_20 = date(2026, 11, 20)
 
 
@@ -400,3 +444,24 @@ async def test_quiet_hours_hold_a_letter_until_morning(
     letters = await outbox(uow, "letter")
     assert letters
     assert {s.due for s in letters} == {at(NOV_20 + timedelta(days=1), 7, 30)}
+
+
+async def test_a_persons_own_quiet_hours_decide_when_their_letter_comes(
+        uow: UnitOfWorkFactory, world: World, clock: FixedClock) -> None:
+    """The unit's clerk sleeps until 9; the lead leader wants letters at any hour."""
+    await craft_letters(uow, world, clock)
+    async with uow() as u:
+        await u.people.set_quiet(world.unit_admin, parse_quiet("22点到9点"))
+        await u.people.set_quiet(world.leader, parse_quiet("关闭"))
+        await u.commit()
+    late = at(NOV_20, 22, 30)
+    clock.set(late)  # the 17:00 check caught up late in the evening
+    await scheduler(uow, clock).run_due()
+    letters = await outbox(uow, "letter")
+    due = {s.recipient: s.due for s in letters}
+    assert due[f"person:{world.unit_admin}"] == at(NOV_20 + timedelta(days=1), 9)
+    assert due[f"person:{world.leader}"] == late
+    async with uow() as u:
+        await u.people.set_quiet(world.unit_admin, None)  # back to the default
+        admin = await u.people.get(world.unit_admin)
+    assert admin is not None and admin.quiet is None

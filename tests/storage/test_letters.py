@@ -7,7 +7,7 @@ from datetime import timedelta
 from domain.clock import FixedClock
 from domain.model import LetterKind
 from domain.scope import ProjectScope, project_scope
-from storage.repositories.letters import LetterView, counter_name
+from storage.repositories.letters import LetterView, NewLetter, counter_name
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 from tests.world import World
 
@@ -173,3 +173,63 @@ async def scope_of(u: UnitOfWork, person_id: int) -> ProjectScope:
     person = await u.people.get(person_id)
     assert person is not None
     return project_scope(person, await u.places.regions())
+
+
+async def test_a_batch_numbers_each_region_in_order_and_skips_known_causes(
+        uow: UnitOfWorkFactory, world: World, clock: FixedClock) -> None:
+    """A ten-day check issues its letters as one batch: the numbers run on from the region's
+    last one without gaps, a cause issued before (or twice in the batch) is left out, and each
+    letter stored has its audit entry."""
+    async with uow() as u:
+        assert await issue(u, world, clock, "HB-001") is not None  # 〔2026〕第1号 in 汉滨
+        await u.commit()
+
+    async with uow() as u:
+        units = {code: site.unit_id for code, pid in world.projects.items()
+                 if (site := await u.projects.site(pid)) is not None}
+
+    def letter(code: str, cause: str = "lag:2026-11-2") -> NewLetter:
+        region = world.xunyang if code.startswith("XY") else world.hanbin
+        return NewLetter(kind=LetterKind.SUPERVISION, project_id=world.projects[code],
+                         cause=cause, period="2026-11-2", region_id=region,
+                         unit_id=units[code], leader_id=None, body="落后")
+
+    batch = [letter("HB-001"), letter("HB-002"), letter("XY-001"), letter("HB-003"),
+             letter("HB-002"), letter("HB-001", cause="silent:2026-11-2")]
+    async with uow() as u:
+        issued = await u.letters.issue_many(batch, year=2026, now=clock.now())
+        await u.commit()
+    assert [(lt.project_code, lt.cause, lt.seq) for lt in issued] == [
+        ("HB-002", "lag:2026-11-2", 2), ("XY-001", "lag:2026-11-2", 1),
+        ("HB-003", "lag:2026-11-2", 3), ("HB-001", "silent:2026-11-2", 4)]
+    async with uow() as u:
+        assert await u.counters.next(counter_name(world.hanbin), 2026) == 5
+        assert await u.counters.next(counter_name(world.xunyang), 2026) == 2
+        for lt in issued:
+            history = await u.audit.history("letter", lt.id)
+            assert [(action, after and after["seq"]) for action, _, after in history] == [
+                ("issued", lt.seq)]
+        assert await u.letters.issue_many(batch, year=2026, now=clock.now()) == []
+
+
+async def test_caught_up_projects_have_their_supervision_letters_closed_at_once(
+        uow: UnitOfWorkFactory, world: World, clock: FixedClock) -> None:
+    async with uow() as u:
+        first = await issue(u, world, clock, "HB-001")
+        second = await issue(u, world, clock, "HB-002")
+        reminder = await issue(u, world, clock, "HB-002", kind=LetterKind.REMINDER)
+        await u.commit()
+    assert first is not None and second is not None and reminder is not None
+    later = clock.now() + timedelta(days=10)
+    async with uow() as u:
+        assert await u.letters.close_supervision(
+            [world.projects["HB-001"], world.projects["HB-002"]], now=later) == 2
+        assert await u.letters.close_supervision([world.projects["HB-001"]], now=later) == 0
+        assert await u.letters.open_supervision() == set()
+        kept = await u.letters.get(reminder.id)
+        closed = await u.letters.get(first.id)
+        history = await u.audit.history("letter", second.id)
+        await u.commit()
+    assert kept is not None and kept.closed_at is None  # a reminder letter is not supervision
+    assert closed is not None and closed.closed_at == later
+    assert [action for action, _, _ in history] == ["issued", "closed"]

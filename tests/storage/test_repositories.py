@@ -14,6 +14,7 @@ from domain.clock import FixedClock
 from domain.model import ProblemCategory, SiteStatus
 from domain.scope import project_scope
 from storage import models as m
+from storage.repositories.outbox import NewMessage
 from storage.repositories.problems import NewProblem
 from storage.repositories.receipts import Receipt
 from storage.repositories.reports import ReportInput
@@ -283,3 +284,28 @@ async def test_two_reports_of_one_project_at_once_both_land(
 
     versions = await asyncio.gather(submit("40"), submit("41"))
     assert sorted(versions) == [1, 2]
+
+
+async def test_outbox_batches_write_each_key_once(uow: UnitOfWorkFactory, world: World,
+                                                  clock: FixedClock) -> None:
+    """A rhythm's thousand messages go in a few statements; a key repeated in the batch or
+    written before is not written again, and a held-back message keeps its time."""
+    later = clock.now() + timedelta(hours=9)
+    batch = [NewMessage(kind="letter", period=str(n), recipient=f"person:{world.liaison}",
+                        payload={"text": f"函 {n}"}, not_before=later if n == 7 else None)
+             for n in range(1000)]
+    async with uow() as u:
+        assert await u.outbox.enqueue(kind="letter", period="3", recipient=batch[3].recipient,
+                                      payload={"text": "written before"}, now=clock.now())
+        await u.commit()
+    async with uow() as u:
+        assert await u.outbox.enqueue_many([*batch, batch[5]], now=clock.now()) == 999
+        await u.commit()
+    async with uow() as u:
+        assert await u.outbox.pending_count() == 1000
+        due = await u.outbox.due(clock.now(), limit=2000)
+        assert await u.outbox.next_due_at() == clock.now()
+    assert len(due) == 999  # the held-back one waits
+    assert {item.payload["text"] for item in due if item.kind == "letter"} >= {"written before",
+                                                                              "函 999"}
+    assert "函 7" not in {item.payload["text"] for item in due}
