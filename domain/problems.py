@@ -83,13 +83,41 @@ class ProblemFigures:
         return sum(self.overdue_by_level.values())
 
 
-def problem_figures(problems: Iterable[ProblemFacts], today: date) -> ProblemFigures:
-    """Resolved counts resolved and closed ones; days to close run from filing to 销号."""
+@dataclass(frozen=True, slots=True)
+class ProblemTally:
+    """One project's problems as the figures count them (summed in the database)."""
+
+    collected: int
+    resolved: int  # resolved or closed
+    overdue_by_level: dict[int, int]
+    close_seconds: tuple[int, ...]  # from filing to 销号, for each closed problem
+
+
+def tally(problems: Iterable[ProblemFacts], today: date) -> ProblemTally:
+    """The tally of problems at hand (what the database sums for `ProblemsRepository.tallies`)."""
     rows = list(problems)
     done = [p for p in rows if p.state in (ProblemState.RESOLVED, ProblemState.CLOSED)]
-    days = [(p.closed_at - p.created_at).total_seconds() / 86400 for p in rows
-            if p.state is ProblemState.CLOSED and p.closed_at is not None]
     late = Counter(p.level for p in rows if overdue(p.state, p.deadline, today))
-    rate = (Decimal(100 * len(done)) / len(rows)).quantize(Decimal("0.1")) if rows else None
+    seconds = tuple(round((p.closed_at - p.created_at).total_seconds()) for p in rows
+                    if p.state is ProblemState.CLOSED and p.closed_at is not None)
+    return ProblemTally(len(rows), len(done), dict(late), seconds)
+
+
+def figures_of(tallies: Iterable[ProblemTally]) -> ProblemFigures:
+    """Resolved counts resolved and closed ones; days to close run from filing to 销号."""
+    collected = resolved = 0
+    late: Counter[int] = Counter()
+    days: list[float] = []
+    for one in tallies:
+        collected += one.collected
+        resolved += one.resolved
+        late.update(one.overdue_by_level)
+        days += (seconds / 86400 for seconds in one.close_seconds)
+    rate = (Decimal(100 * resolved) / collected).quantize(Decimal("0.1")) if collected else None
     median = Decimal(str(statistics.median(days))).quantize(Decimal("0.1")) if days else None
-    return ProblemFigures(len(rows), len(done), rate, median, dict(sorted(late.items())))
+    return ProblemFigures(collected, resolved, rate, median,
+                          {level: n for level, n in sorted(late.items()) if n})
+
+
+def problem_figures(problems: Iterable[ProblemFacts], today: date) -> ProblemFigures:
+    return figures_of([tally(problems, today)])

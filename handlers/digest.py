@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from domain.events import Outgoing
-from domain.problems import problem_figures
+from domain.problems import figures_of
 from domain.scope import project_scope
 from handlers.context import Context
 from handlers.problems import figures_text
@@ -21,12 +21,12 @@ async def digest(ctx: Context) -> list[Outgoing]:
         visible = await uow.projects.visible_ids(scope)
         projects = [p for p in await uow.figures.projects(day, since=day) if p.id in visible]
         created = await uow.figures.problems_created(start, start + timedelta(days=1))
-        facts = await uow.problems.facts(
-            scope, datetime.combine(day.replace(month=1, day=1), time(), tzinfo=zone))
+        tallies = await uow.problems.tallies(
+            scope, datetime.combine(day.replace(month=1, day=1), time(), tzinfo=zone), day)
     if not projects:
         return [Outgoing(text=ctx.t("ranking.none"))]
     owing = [p for p in projects if p.under_construction
              and ctx.calendar.reports_due(day, works_rest_days=p.works_rest_days)]
     text = summary_text(ctx.t, day, owing=owing, everything=projects, new_problems=created)
-    figures = figures_text(ctx.t, problem_figures(facts, day))
+    figures = figures_text(ctx.t, figures_of(tallies.values()))
     return [Outgoing(text=f"{text}\n{ctx.t('digest.problems_year')}\n{figures}")]

@@ -13,7 +13,7 @@ from datetime import date, datetime, time
 
 from domain.events import Button, Outgoing
 from domain.model import Person, ProblemState, ProblemView, Region, RoleKind
-from domain.problems import OPEN_STATES, UNCLOSED_STATES, ProblemFigures, overdue, problem_figures
+from domain.problems import OPEN_STATES, UNCLOSED_STATES, ProblemFigures, figures_of, overdue
 from domain.scope import ProjectScope, dispatcher_reaches, project_scope
 from handlers.context import Context, Texts
 from handlers.notify import notify, unit_and_leader
@@ -109,7 +109,8 @@ async def problems(ctx: Context) -> list[Outgoing]:
         if which in ("all", "open"):
             year_start = datetime.combine(ctx.today.replace(month=1, day=1), time(),
                                           tzinfo=ctx.clock.zone)
-            figures = problem_figures(await uow.problems.facts(scope, year_start), ctx.today)
+            figures = figures_of(
+                (await uow.problems.tallies(scope, year_start, ctx.today)).values())
         names = {p.id: p.name for p in await uow.projects.by_ids(
             sorted({p.project_id for p in found}), ctx.today.year)}
         deciding = [p for p in found if p.state is ProblemState.RESOLVED

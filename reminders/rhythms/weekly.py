@@ -11,7 +11,7 @@ from domain.events import Button, Outgoing
 from domain.figures import ProjectFigures, lag, light_counts
 from domain.model import Light, Stage
 from domain.periods import week_of
-from domain.problems import ProblemFacts, problem_figures
+from domain.problems import figures_of
 from handlers.context import Texts
 from handlers.problems import figures_text
 from reminders.rhythms.base import GroupScope, RhythmDeps, percent, to_person
@@ -68,9 +68,8 @@ async def weekly_digest(deps: RhythmDeps, due: Due) -> int:
     created = await due.uow.figures.problems_created(start, end)
     resolved = await due.uow.figures.problems_resolved(start, end)
     visits = await due.uow.figures.visits(week.start, day)
-    year_problems: dict[int, list[ProblemFacts]] = {}
-    for fact in await due.uow.problems.facts(None, day_start(deps, day.replace(month=1, day=1))):
-        year_problems.setdefault(fact.project_id, []).append(fact)
+    year_problems = await due.uow.problems.tallies(
+        None, day_start(deps, day.replace(month=1, day=1)), day)
     regions = await due.uow.places.regions()
     owed = days_owed(deps, projects, week.start, day)
     t = deps.texts(None)
@@ -85,7 +84,7 @@ async def weekly_digest(deps: RhythmDeps, due: Due) -> int:
             created=sum(created.get(p.id, 0) for p in mine),
             resolved=sum(resolved.get(p.id, 0) for p in mine),
             visited=sum(1 for p in mine if visits.get(p.id)))
-        problems = problem_figures([f for p in mine for f in year_problems.get(p.id, ())], day)
+        problems = figures_of(year_problems[p.id] for p in mine if p.id in year_problems)
         text = "\n".join([week_text(t, day, mine, facts), t("digest.problems_year"),
                           figures_text(t, problems)])
         queued += await post_digest(due, group, text,

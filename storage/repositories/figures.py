@@ -48,7 +48,8 @@ class FiguresRepository:
                  .where(project.active.is_(True)).subquery())
         last = m.DailyReport.__table__.alias("last_report")
         plan = m.ProjectPlan
-        rows = await self._session.execute(
+        connection = await self._session.connection()  # Core rows: no ORM work per row
+        rows = await connection.execute(
             select(project.id, project.code, project.name, project.region_id, project.unit_id,
                    m.Unit.name, project.lead_leader_id, project.stage, project.light,
                    project.works_rest_days, project.planned_start, project.actual_start,

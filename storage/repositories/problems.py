@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, and_, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -15,13 +15,14 @@ from domain.problems import (
     TOP_LEVEL,
     UNCLOSED_STATES,
     Deadlines,
-    ProblemFacts,
+    ProblemTally,
     may_close,
     may_reopen,
     next_level,
     overdue,
 )
 from domain.scope import ProjectScope
+from storage import dialect
 from storage import models as m
 from storage.repositories.attachments import AttachedPhoto, attach
 from storage.repositories.audit import AuditRepository
@@ -254,12 +255,36 @@ class ProblemsRepository:
             .order_by(m.Problem.level.desc(), m.Problem.deadline, m.Problem.id).limit(limit))
         return [to_view(r) for r in rows], int(total or 0)
 
-    async def facts(self, scope: ProjectScope | None, since: datetime) -> list[ProblemFacts]:
-        """What the figures need, for the problems (in scope, if given) filed since `since`."""
-        query = (select(m.Problem.project_id, m.Problem.state, m.Problem.level,
-                        m.Problem.deadline, m.Problem.created_at, m.Problem.closed_at)
-                 .where(m.Problem.created_at >= since))
+    async def tallies(self, scope: ProjectScope | None, since: datetime,
+                      today: date) -> dict[int, ProblemTally]:
+        """Per project, its problems filed since `since` (in scope, if given) as the figures
+        count them: summed in the database, one row per project, plus the closing times."""
+        where = [m.Problem.created_at >= since]
         if scope is not None:
-            query = query.where(_in_scope(scope))
-        rows = await self._session.execute(query)
-        return [ProblemFacts(*row) for row in rows]
+            where.append(_in_scope(scope))
+        done = case((m.Problem.state.in_([ProblemState.RESOLVED, ProblemState.CLOSED]), 1),
+                    else_=0)
+
+        def late_at(level: int) -> ColumnElement[int]:
+            return func.sum(case((and_(m.Problem.state.in_(OPEN_STATES),
+                                       m.Problem.deadline < today, m.Problem.level == level),
+                                  1), else_=0))
+
+        rows = await self._session.execute(
+            select(m.Problem.project_id, func.count(), func.sum(done),
+                   *[late_at(level) for level in range(1, TOP_LEVEL + 1)])
+            .where(*where).group_by(m.Problem.project_id))
+        counted = {pid: (int(n), int(resolved or 0),
+                         {level: int(k) for level, k in enumerate(late, start=1) if k})
+                   for pid, n, resolved, *late in rows}
+        seconds: dict[int, list[int]] = {}
+        closed = await self._session.execute(
+            select(m.Problem.project_id,
+                   dialect.seconds_between(self._session, m.Problem.created_at,
+                                           m.Problem.closed_at))
+            .where(*where, m.Problem.state == ProblemState.CLOSED,
+                   m.Problem.closed_at.is_not(None)))
+        for pid, took in closed:
+            seconds.setdefault(pid, []).append(int(took))
+        return {pid: ProblemTally(n, resolved, late, tuple(seconds.get(pid, ())))
+                for pid, (n, resolved, late) in counted.items()}
