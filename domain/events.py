@@ -19,6 +19,9 @@ class EventKind(enum.StrEnum):
     BUTTON = "button"
     PHOTO = "photo"
     LOCATION = "location"
+    CHAT_MOVED = "chat_moved"
+    """The group chat got a new id (`chat_id` the old, `moved_to` the new): a Telegram group
+    upgraded to a supergroup."""
 
 
 class ChatKind(enum.StrEnum):
@@ -59,6 +62,8 @@ class Incoming:
     chat_title: str | None = None
     receipts: tuple[str, ...] = ()
     """The platform's ids of the update(s) behind this event, so a redelivery is recognised."""
+    moved_to: str = ""
+    """The chat's new id (`CHAT_MOVED` only)."""
 
     @classmethod
     def from_text(cls, channel: str, chat_id: str, user_id: str, text: str) -> Incoming:

@@ -15,6 +15,7 @@ from domain.events import Incoming, Outgoing
 from domain.model import Person, RoleKind
 from domain.scope import dispatcher_reaches
 from handlers.context import Texts
+from storage.repositories.groups import Group
 from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -32,11 +33,8 @@ async def bind_group(event: Incoming, person: Person | None, *, uow: Callable[[]
     async with uow() as u:
         group = await u.groups.by_code(code)
         regions = await u.places.regions()
-        scope = frozenset({group.region_id} if group and group.region_id else set())
-        if group and group.unit_id is not None and (
-                region := await u.places.unit_region(group.unit_id)) is not None:
-            scope |= {region}
-        if group is None or not dispatcher_reaches(person, scope, regions):
+        if group is None or not dispatcher_reaches(person, await group_scope(u, group),
+                                                   regions):
             logger.info("refused /bindgroup in %s chat %s: unknown code", event.channel,
                         event.chat_id)
             return [Outgoing(text=t("group.unknown_code"))]
@@ -44,7 +42,7 @@ async def bind_group(event: Incoming, person: Person | None, *, uow: Callable[[]
                                     title=event.chat_title, by=person.id, now=clock.now())
         if not bound:
             return [Outgoing(text=t("group.unknown_code"))]
-        place = await _place_name(u, group.region_id, group.unit_id)
+        place = await place_name(u, group.region_id, group.unit_id)
         await u.commit()
     logger.info("bound %s chat %s to group %s", event.channel, event.chat_id, group.id)
     kinds = t("format.list_separator").join(t(f"subscription.{k}") for k in group.subscriptions)
@@ -52,7 +50,33 @@ async def bind_group(event: Incoming, person: Person | None, *, uow: Callable[[]
                             subscriptions=kinds or t("group.no_subscriptions")))]
 
 
-async def _place_name(uow: UnitOfWork, region_id: int | None, unit_id: int | None) -> str:
+async def follow_move(event: Incoming, group: Group | None, *,
+                      uow: Callable[[], UnitOfWork], clock: Clock) -> list[Outgoing]:
+    """The chat of a bound group got a new id: the group follows it, quietly. The outbox
+    follows too when a send to the old id is answered so; whichever comes second finds
+    nothing bound to the old id and changes nothing."""
+    if group is None:
+        return []
+    async with uow() as u:
+        moved = await u.groups.move_chat(event.channel, event.chat_id, event.moved_to,
+                                         now=clock.now())
+        await u.commit()
+    if moved is not None:
+        logger.info("%s group %s moved from chat %s to %s", event.channel, moved.id,
+                    event.chat_id, event.moved_to)
+    return []
+
+
+async def group_scope(uow: UnitOfWork, group: Group) -> frozenset[int]:
+    """The regions a group belongs to: its own and its unit's (for `dispatcher_reaches`)."""
+    scope = frozenset({group.region_id} if group.region_id else set())
+    if group.unit_id is not None and (
+            region := await uow.places.unit_region(group.unit_id)) is not None:
+        scope |= {region}
+    return scope
+
+
+async def place_name(uow: UnitOfWork, region_id: int | None, unit_id: int | None) -> str:
     if unit_id is not None and (unit := await uow.places.unit(unit_id)) is not None:
         return unit.name
     names = {r.id: r.name for r in await uow.places.regions()}

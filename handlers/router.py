@@ -26,7 +26,7 @@ from handlers import onboarding, spreadsheets
 from handlers.context import Context, Handler, PhotoFiles, Texts
 from handlers.digest import digest
 from handlers.forms.engine import Forms
-from handlers.groups import bind_group
+from handlers.groups import bind_group, follow_move
 from handlers.intents import match_intent
 from handlers.letters import acknowledge, letters
 from handlers.lookup import ProjectIndex
@@ -197,6 +197,8 @@ class Router:
         t = (self._texts(person.language or self._default_language) if person
              else self._stranger_texts(event))
         event = _button_as_command(event)
+        if event.kind is EventKind.CHAT_MOVED:
+            return await follow_move(event, group, uow=uow, clock=self._clock)
         if event.kind is not EventKind.COMMAND:
             return []
         if event.command == "bindgroup":

@@ -32,6 +32,15 @@ class Blocked(Exception):
     """The person blocked the bot or left, or the bot was removed from the group (403)."""
 
 
+class Moved(Exception):
+    """The group chat now has another id (a Telegram group upgraded to a supergroup): the
+    message was not delivered, and is worth sending again at once to `chat_id`."""
+
+    def __init__(self, chat_id: str) -> None:
+        super().__init__(f"the chat moved to {chat_id}")
+        self.chat_id = chat_id
+
+
 class TemporaryFailure(Exception):
     """A server error or a time-out: worth trying again later."""
 

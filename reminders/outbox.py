@@ -4,7 +4,9 @@ One pass: read the due messages, find each recipient's chat on a running channel
 under that channel's limits for as many as fit now, claim those (one commit), send them
 concurrently and mark them sent as their platforms answer. What does not fit waits for the next
 pass; a flood wait pauses the channel; server errors and time-outs retry with backoff; a person
-who blocked the bot is marked unreachable and the dispatchers told.
+who blocked the bot is marked unreachable and the dispatchers told; a group whose chat moved
+(upgraded to a supergroup) follows it and gets the message there; a group the bot was removed
+from is unbound, with a fresh code, and the dispatchers told.
 
 Only one sender may run per deployment (the limits are per bot, not per process): the caller
 holds the leader lock (`storage.leader`). A crash can repeat only the messages in flight at that
@@ -27,9 +29,11 @@ from domain.clock import Clock, local_today
 from domain.events import Outgoing
 from domain.scope import dispatcher_reaches, person_regions
 from handlers.context import Texts
+from handlers.groups import group_scope, place_name
 from reminders.delivery import (
     Blocked,
     DeliveryPort,
+    Moved,
     PermanentFailure,
     RetryAfter,
     TemporaryFailure,
@@ -220,7 +224,7 @@ class OutboxSender:
             try:
                 await port.deliver(address.chat_id, Outgoing.from_payload(item.payload),
                                    group=address.group, slot=slot)
-            except (RetryAfter, Blocked, TemporaryFailure, PermanentFailure) as exc:
+            except (RetryAfter, Blocked, Moved, TemporaryFailure, PermanentFailure) as exc:
                 outcome = exc
             except (TimeoutError, OSError) as exc:
                 outcome = TemporaryFailure(str(exc) or type(exc).__name__)
@@ -290,6 +294,8 @@ class OutboxSender:
                         self._monotonic() + outcome.seconds)
                     logger.warning("outbox: %s asked to wait %g s; channel paused",
                                    address.channel, outcome.seconds)
+            elif isinstance(outcome, Moved) and _recipient(item)[0] == "group":
+                await self._follow(uow, item, address, outcome.chat_id, now)
             elif isinstance(outcome, TemporaryFailure) \
                     and item.attempts + 1 < self.settings.max_attempts:
                 delay = backoff(item.attempts, self.settings)
@@ -304,6 +310,8 @@ class OutboxSender:
                 kind, ident = _recipient(item)
                 if isinstance(outcome, Blocked) and kind == "person":
                     await self._unreachable(uow, ident, now)
+                elif isinstance(outcome, Blocked) and kind == "group":
+                    await self._removed_from_group(uow, address, now)
             await uow.commit()
 
     async def _unreachable(self, uow: UnitOfWork, person_id: int, now: datetime) -> None:
@@ -324,6 +332,50 @@ class OutboxSender:
                 recipient=f"person:{dispatcher.id}", subject=f"person:{person_id}",
                 payload=Outgoing(text=t("outbox.unreachable", name=person.name,
                                         title=person.title)).to_payload(), now=now)
+
+    async def _follow(self, uow: UnitOfWork, item: OutboxItem, address: Address,
+                      new_chat_id: str, now: datetime) -> None:
+        """The group's chat has a new id: bind the group to it and send again at once.
+
+        No attempt is counted when the group is at the new id (moved now, or already by the
+        service message or another send's answer); otherwise (the group was unbound meanwhile,
+        or a chat says it moved to itself) one is, so a chat that keeps saying it moved is
+        given up like any other failure."""
+        moved = await uow.groups.move_chat(address.channel, address.chat_id, new_chat_id,
+                                           now=now)
+        group_id = _recipient(item)[1]
+        there = moved is not None or (await uow.groups.chats([group_id])).get(group_id) == (
+            address.channel, new_chat_id)
+        await uow.outbox.retry(item.id, at=now, error=f"moved to {new_chat_id}",
+                               count_attempt=not there)
+        if moved is not None:
+            logger.warning("outbox: %s group %d moved from chat %s to %s; message %d goes "
+                           "there", address.channel, moved.id, address.chat_id, new_chat_id,
+                           item.id)
+
+    async def _removed_from_group(self, uow: UnitOfWork, address: Address,
+                                  now: datetime) -> None:
+        """The bot is out of the group's chat: unbind it (a fresh code) and tell the
+        dispatchers over its place how to bind it again."""
+        group = await uow.groups.unbind(address.channel, address.chat_id, now=now)
+        if group is None or group.bind_code is None:
+            return  # unbound already, by an answer to another message to it
+        logger.warning("outbox: the bot is out of %s chat %s; group %d unbound, waiting for "
+                       "/bindgroup with its new code (fieldbot group list)", address.channel,
+                       address.chat_id, group.id)
+        regions = await uow.places.regions()
+        theirs = await group_scope(uow, group)
+        place = await place_name(uow, group.region_id, group.unit_id)
+        for dispatcher in await uow.people.dispatchers():
+            if not dispatcher_reaches(dispatcher, theirs, regions):
+                continue
+            t = self._texts_for(dispatcher.language)
+            await uow.outbox.enqueue(
+                kind="group.removed", period=local_today(self._clock).isoformat(),
+                recipient=f"person:{dispatcher.id}",
+                subject=f"group:{group.id}:{group.bind_code}",
+                payload=Outgoing(text=t("outbox.group_removed", title=group.title, place=place,
+                                        code=group.bind_code)).to_payload(), now=now)
 
 
 def _answer(waiting: Mapping[int, asyncio.Future[None]], error: BaseException | None) -> None:

@@ -64,11 +64,25 @@ def from_message(message: Message, *, update_id: int,
     if message.location is not None:
         return replace(_base(message, message.from_user, EventKind.LOCATION, receipts=receipts),
                      location=Location(message.location.latitude, message.location.longitude))
+    if (moved := _moved(message)) is not None:
+        old, new = moved
+        return replace(_base(message, message.from_user, EventKind.CHAT_MOVED, receipts=receipts),
+                     chat_id=old, moved_to=new)
     if message.text is None:
         return None
     typed = Incoming.from_text(CHANNEL, str(message.chat.id), "", message.text)
     return replace(_base(message, message.from_user, typed.kind, receipts=receipts),
                  text=typed.text, command=typed.command, args=typed.args)
+
+
+def _moved(message: Message) -> tuple[str, str] | None:
+    """(old chat id, new chat id) from either service message of a group's upgrade to a
+    supergroup: `migrate_to_chat_id` in the old chat, `migrate_from_chat_id` in the new."""
+    if message.migrate_to_chat_id is not None:
+        return str(message.chat.id), str(message.migrate_to_chat_id)
+    if message.migrate_from_chat_id is not None:
+        return str(message.migrate_from_chat_id), str(message.chat.id)
+    return None
 
 
 def from_album(messages: Sequence[Message], *, update_ids: Sequence[int],

@@ -16,7 +16,7 @@ from aiogram.exceptions import (
 from bot.telegram.mapping import CHANNEL
 from bot.telegram.transport import TelegramBot
 from domain.events import Outgoing
-from reminders.delivery import Blocked, PermanentFailure, RetryAfter, TemporaryFailure
+from reminders.delivery import Blocked, Moved, PermanentFailure, RetryAfter, TemporaryFailure
 from reminders.limits import Limiter, Slot
 
 
@@ -33,10 +33,11 @@ class TelegramPort:
             await self._telegram.send(chat_id, message, group=group, first=slot)
         except TelegramRetryAfter as exc:
             raise RetryAfter(float(exc.retry_after)) from exc
+        except TelegramMigrateToChat as exc:
+            raise Moved(str(exc.migrate_to_chat_id)) from exc
         except TelegramForbiddenError as exc:
             raise Blocked(exc.message) from exc
         except (TelegramServerError, TelegramNetworkError, TimeoutError) as exc:
             raise TemporaryFailure(str(exc)) from exc
-        except (TelegramBadRequest, TelegramNotFound, TelegramMigrateToChat,
-                TelegramUnauthorizedError) as exc:
+        except (TelegramBadRequest, TelegramNotFound, TelegramUnauthorizedError) as exc:
             raise PermanentFailure(str(exc)) from exc

@@ -20,7 +20,10 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import models as m
+from storage.repositories.audit import AuditRepository
 from storage.repositories.invites import new_code, normalise_code
+
+AUDIT_ENTITY = "group_chat"
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +169,51 @@ class GroupsRepository:
             update(m.GroupChat).where(m.GroupChat.id == group_id,
                                       m.GroupChat.bind_code.is_not(None)).values(**values))
         return getattr(result, "rowcount", 0) == 1
+
+    async def move_chat(self, channel: str, old_chat_id: str, new_chat_id: str, *,
+                        now: datetime) -> Group | None:
+        """The group bound to `old_chat_id` follows its chat to `new_chat_id` (a Telegram group
+        upgraded to a supergroup). None when no group is bound there: nothing to follow, or
+        it was followed already."""
+        row = await self._bound_row(channel, old_chat_id)
+        if row is None or old_chat_id == new_chat_id:
+            return None
+        # A chat holds one binding: a row bound to the new id already lets go of it.
+        await self._session.execute(
+            update(m.GroupChat).where(m.GroupChat.channel == channel,
+                                      m.GroupChat.external_id == new_chat_id,
+                                      m.GroupChat.id != row.id)
+            .values(external_id=None, bound_at=None))
+        row.external_id = new_chat_id
+        await self._session.flush()
+        await AuditRepository(self._session).record(
+            now, None, AUDIT_ENTITY, row.id, action="moved",
+            before={"channel": channel, "chat_id": old_chat_id},
+            after={"channel": channel, "chat_id": new_chat_id})
+        return await self._view(row)
+
+    async def unbind(self, channel: str, chat_id: str, *, now: datetime) -> Group | None:
+        """The bot is out of the chat: the group bound to it lets go of it and gets a fresh
+        code, so `/bindgroup <code>` binds it again (scope and subscriptions kept). None when
+        no group is bound there (unbound already, or bound to another chat since)."""
+        row = await self._bound_row(channel, chat_id)
+        if row is None:
+            return None
+        row.external_id = None
+        row.bound_at = None
+        row.bind_code = new_code()
+        await self._session.flush()
+        await AuditRepository(self._session).record(
+            now, None, AUDIT_ENTITY, row.id, action="unbound",
+            before={"channel": channel, "chat_id": chat_id}, after=None)
+        return await self._view(row)
+
+    async def _bound_row(self, channel: str, chat_id: str) -> m.GroupChat | None:
+        return await self._session.scalar(
+            select(m.GroupChat).where(m.GroupChat.channel == channel,
+                                      m.GroupChat.external_id == chat_id,
+                                      m.GroupChat.bound_at.is_not(None))
+            .with_for_update())
 
     async def chats(self, group_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
         """(channel, chat id) of each bound group among `group_ids`."""

@@ -275,3 +275,49 @@ async def test_a_rhythm_due_at_start_reaches_telegram_and_its_button_opens_the_f
         runs = await u.runs.recent()
     assert any(r.rhythm == "liaison_reminder" and r.outcome == "ran" and r.messages >= 1
                for r in runs)
+
+
+async def test_a_group_is_followed_to_its_supergroup_and_rebound_after_the_bot_is_removed(
+        county: dict[str, str], tg: FakeTelegram, tmp_path: Path) -> None:
+    out = await cli(["group", "add", "汉滨区项目调度群", "--place", "汉滨区",
+                     "--subscribe", "daily_summary"], county)
+    found = GROUP_CODE.search(out)
+    assert found, out
+    zhou_code = await invite(county, "dispatcher_hb_zhou")
+    tg.add_group(-1001, "汉滨区项目调度群")
+    zhou = TelegramUser(tg, ZHOU, "周敏")
+
+    async def digest(text: str) -> None:
+        async with database(county) as uow, uow() as u:
+            [group] = [g for g in await u.groups.all() if g.title == "汉滨区项目调度群"]
+            await u.outbox.enqueue(kind="test.digest", period="2026-11-22", subject=text,
+                                   recipient=f"group:{group.id}", now=datetime.now(UTC),
+                                   payload=Outgoing(text=text).to_payload())
+            await u.commit()
+
+    async with running(county, tg, tmp_path / "bot.log") as bot:
+        await zhou.say(f"/start {zhou_code}")
+        bound = tg.send_text(ZHOU, f"/bindgroup {found.group(1)}", chat_id=-1001)
+        await tg.wait_for(lambda: confirmed(tg, bound))
+        tg.upgrade_group(-1001, -1001001, announce=False)  # only a send tells the bot
+        await digest("每日汇总 一")
+        [moved] = await tg.wait_for_messages(-1001001, 1, timeout=20)
+        assert moved.text == "每日汇总 一"
+        tg.remove_from_group(-1001001)
+        await digest("每日汇总 二")
+        await tg.wait_for(lambda: any("收不到" in m.text for m in zhou.chat), timeout=20)
+        notice = next(m.text for m in zhou.chat if "收不到" in m.text)
+        assert "汉滨区项目调度群" in notice and "重新拉进群" in notice
+        code = notice.rsplit("/bindgroup", 1)[1].strip()
+        tg.add_group(-1001001, "汉滨区项目调度群")  # the bot added back
+        again = tg.send_text(ZHOU, f"/bindgroup {code}", chat_id=-1001001)
+        await tg.wait_for(lambda: confirmed(tg, again))
+        assert "本群已绑定" in tg.messages_to(-1001001)[-1].text
+        await digest("每日汇总 三")
+        await tg.wait_for(lambda: tg.messages_to(-1001001)[-1].text == "每日汇总 三", timeout=20)
+        assert await bot.stop() == 0
+    [bound_reply] = [m.text for m in tg.messages_to(-1001)]  # nothing more reached the old id
+    assert "本群已绑定" in bound_reply
+    assert not any(m.text == "每日汇总 二" for m in tg.delivered)  # the bot was out
+    assert len([m for m in zhou.chat if "收不到" in m.text]) == 1
+    assert "moved from chat -1001 to -1001001" in bot.log()

@@ -4,7 +4,8 @@ It listens on 127.0.0.1 and a free port and answers the real aiogram client, poi
 ``AiohttpSession(api=TelegramAPIServer.from_base(fake.base_url))``. Users act through methods of
 :class:`FakeTelegram` (their messages and button presses become updates for ``getUpdates``);
 what the bot did is recorded (:attr:`FakeTelegram.calls`, :attr:`FakeTelegram.delivered`, …).
-Faults (errors, blocked users, latency) and Telegram's flood limits can be played too.
+Faults (errors, blocked users, groups upgraded to supergroups or the bot kicked from, latency)
+and Telegram's flood limits can be played too.
 
 Everything runs on the caller's event loop; waiting is done on an event that is set whenever a
 call is handled or an update queued, never by polling.
@@ -82,6 +83,8 @@ _COMMAND_RE = re.compile(r"^[a-z0-9_]{1,32}$")
 _CHAT_SCOPES = frozenset({"chat", "chat_administrators", "chat_member"})
 
 _BLOCKED = "Forbidden: bot was blocked by the user"
+_KICKED = "Forbidden: bot was kicked from the group chat"
+_UPGRADED = "Bad Request: group chat was upgraded to a supergroup chat"
 _NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup "
     "are exactly the same as a current content and reply markup of the message"
@@ -126,11 +129,19 @@ class SentMessage:
 
 
 class _ApiError(Exception):
-    def __init__(self, status: int, description: str, retry_after: int | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        description: str,
+        retry_after: int | None = None,
+        *,
+        migrate_to_chat_id: int | None = None,
+    ) -> None:
         super().__init__(description)
         self.status = status
         self.description = description
         self.retry_after = retry_after
+        self.migrate_to_chat_id = migrate_to_chat_id
 
 
 @dataclass
@@ -285,6 +296,8 @@ class FakeTelegram:
         self._users: dict[int, dict[str, Any]] = {}
         self._groups: dict[int, str] = {}
         self._blocked: set[int] = set()
+        self._upgraded: dict[int, int] = {}  # an old group's id: its supergroup's
+        self._kicked: set[int] = set()  # groups the bot was removed from
         self._sent: dict[int, SentMessage] = {}
         self._sent_base: dict[int, dict[str, Any]] = {}
         self._files: dict[str, _StoredFile] = {}
@@ -368,6 +381,7 @@ class FakeTelegram:
         if chat_id >= 0:
             raise ValueError(f"group chat ids are negative, got {chat_id}")
         self._groups[chat_id] = title
+        self._kicked.discard(chat_id)  # the bot is (back) in it
 
     def send_text(
         self,
@@ -479,6 +493,27 @@ class FakeTelegram:
 
     def block(self, user_id: int) -> None:
         self._blocked.add(user_id)
+
+    def upgrade_group(self, chat_id: int, new_chat_id: int, *, announce: bool = True) -> list[int]:
+        """The group becomes a supergroup with a new id: sends to the old id are answered 400
+        with ``parameters.migrate_to_chat_id``. With `announce`, the two service messages
+        Telegram sends (``migrate_to_chat_id`` in the old chat, ``migrate_from_chat_id`` in the
+        new) are queued as updates; returns their update ids."""
+        if new_chat_id >= 0 or chat_id >= 0:
+            raise ValueError("group chat ids are negative")
+        title = self._groups.pop(chat_id, f"Group {chat_id}")
+        self._groups[new_chat_id] = title
+        self._upgraded[chat_id] = new_chat_id
+        if not announce:
+            return []
+        return [
+            self._service_message(chat_id, {"migrate_to_chat_id": new_chat_id}),
+            self._service_message(new_chat_id, {"migrate_from_chat_id": chat_id}),
+        ]
+
+    def remove_from_group(self, chat_id: int) -> None:
+        """The bot is kicked from the group: sends to it are answered 403."""
+        self._kicked.add(chat_id)
 
     # ------------------------------------------------------------------ what the bot did
 
@@ -611,6 +646,8 @@ class FakeTelegram:
         }
         if error.retry_after is not None:
             body["parameters"] = {"retry_after": error.retry_after}
+        if error.migrate_to_chat_id is not None:
+            body["parameters"] = {"migrate_to_chat_id": error.migrate_to_chat_id}
         return web.json_response(body, status=error.status)
 
     async def _read_request(self, request: web.Request) -> _Request:
@@ -745,6 +782,9 @@ class FakeTelegram:
     def _chat_json(self, chat_id: int) -> dict[str, Any]:
         if chat_id < 0:
             title = self._groups.get(chat_id, f"Group {chat_id}")
+            if chat_id in self._upgraded:  # only an old group is of type "group"
+                title = self._groups.get(self._upgraded[chat_id], title)
+                return {"id": chat_id, "type": "group", "title": title}
             return {"id": chat_id, "type": "supergroup", "title": title}
         user = self._users.get(chat_id, {"first_name": "用户"})
         return {"id": chat_id, "type": "private", "first_name": user["first_name"]}
@@ -761,6 +801,15 @@ class FakeTelegram:
             "date": int(time.time()),
             "chat": self._chat_json(chat_id),
             "from": self._user_json(user_id),
+            **content,
+        }
+        return self._queue_update({"message": message})
+
+    def _service_message(self, chat_id: int, content: dict[str, Any]) -> int:
+        message = {
+            "message_id": self._new_message_id(),
+            "date": int(time.time()),
+            "chat": self._chat_json(chat_id),
             **content,
         }
         return self._queue_update({"message": message})
@@ -821,6 +870,10 @@ class FakeTelegram:
             raise _ApiError(400, "Bad Request: chat not found")
         if chat_id > 0 and chat_id in self._blocked:
             raise _ApiError(403, _BLOCKED)
+        if chat_id in self._upgraded:
+            raise _ApiError(400, _UPGRADED, migrate_to_chat_id=self._upgraded[chat_id])
+        if chat_id in self._kicked:
+            raise _ApiError(403, _KICKED)
         return chat_id
 
     @staticmethod
