@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from sqlalchemy import (
     JSON,
@@ -23,6 +23,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -453,6 +454,11 @@ class FormDraft(Base):
     started_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+
+
+def table_of(model: type[Base]) -> Table:
+    """A mapped class's table, for Core statements run with many rows (no ORM work per row)."""
+    return cast(Table, model.__table__)
 
 
 class AuditEntry(Base):

@@ -40,7 +40,7 @@ class AuditRepository:
                           changes: Sequence[Change]) -> None:
         """Many entries in one statement (a rhythm's thousands of changes)."""
         if changes:
-            await self._session.execute(insert(m.AuditEntry), [
+            await self._session.execute(insert(m.table_of(m.AuditEntry)), [
                 {"at": at, "actor_id": actor_id, "entity": c.entity, "entity_id": c.entity_id,
                  "action": c.action, "before": c.before, "after": c.after} for c in changes])
 

@@ -138,9 +138,10 @@ class LettersRepository:
             seqs = await self._counters.take(counter_name(region_id), year, len(batch))
             numbers.update(((lt.project_id, lt.kind, lt.cause), seq)
                            for lt, seq in zip(batch, seqs, strict=True))
+        table = m.table_of(m.Letter)
         rows = await self._session.execute(
-            insert(m.Letter).returning(m.Letter.id, m.Letter.project_id, m.Letter.kind,
-                                       m.Letter.cause),
+            insert(table).returning(table.c.id, table.c.project_id, table.c.kind,
+                                    table.c.cause),
             [{"region_id": lt.region_id, "year": year, "kind": lt.kind,
               "seq": numbers[lt.project_id, lt.kind, lt.cause], "project_id": lt.project_id,
               "cause": lt.cause, "period": lt.period, "unit_id": lt.unit_id,

@@ -76,13 +76,16 @@ class OutboxRepository:
                                          else msg.not_before),
                      "created_at": now}
                     for msg in unique[start:start + ENQUEUE_CHUNK]]
-            stmt = dialect.insert(self._session, m.OutboxMessage).values(rows)
-            stmt = stmt.on_conflict_do_nothing(
-                index_elements=[m.OutboxMessage.kind, m.OutboxMessage.period,
-                                m.OutboxMessage.recipient, m.OutboxMessage.subject]
-            ).returning(m.OutboxMessage.id)
-            added += len((await self._session.execute(stmt)).all())
+            added += len((await self._session.execute(self._insert_new(), rows)).all())
         return added
+
+    def _insert_new(self) -> Any:
+        """INSERT … ON CONFLICT DO NOTHING RETURNING id, on the table (not the mapped class):
+        run with many rows, it is compiled once and sent as multi-row VALUES batches."""
+        table = m.table_of(m.OutboxMessage)
+        return dialect.insert(self._session, table).on_conflict_do_nothing(
+            index_elements=[table.c.kind, table.c.period, table.c.recipient, table.c.subject]
+        ).returning(table.c.id)
 
     async def due(self, now: datetime, *, limit: int) -> list[OutboxItem]:
         rows = await self._session.execute(
