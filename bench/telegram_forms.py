@@ -16,7 +16,14 @@ Telegram's.
 Baseline, measured in the same run on the same fake server: a bare aiogram echo bot
 (`bench/echo_bot.py`, one handler answering `message.answer(message.text)`), the same 20 users
 sending as many texts as the fieldbot users sent updates, each waiting for its echo.
-Both again with 50 ms of latency added by the fake to every API call.
+Second baseline, same run, same server: a form-shaped bare aiogram bot (`bench/form_bot.py`)
+making for each update the Bot API calls a fieldbot form step makes for its kind (text:
+sendMessage with a keyboard; photo: getFile, download, sendMessage; press: answerCallbackQuery,
+editMessageText, sendMessage) and committing one SQLite row per update (aiosqlite, WAL,
+synchronous=NORMAL), confirming an update only once handled, as fieldbot does. Its users replay
+exactly the updates the fieldbot users sent (same kinds, texts and order, warm-up included),
+each step likewise timed from queued to confirmed (the timed updates REPLAYS times over).
+All three again with 50 ms of latency added by the fake to every API call.
 """
 
 from __future__ import annotations
@@ -44,10 +51,13 @@ from tests.fakes.telegram_api import FakeTelegram, SentMessage
 
 USERS = 20  # the demo county's liaisons (all of them)
 REPORTS = 3  # timed reports per user, after one untimed warm-up report each
+REPLAYS = 3  # the form-shaped baseline replays the timed updates this often (a longer window)
 LATENCIES = (0.0, 0.05)
 FIRST_USER = 500_001
 FIELDBOT = str(Path(sys.executable).with_name("fieldbot"))
 ECHO_BOT = str(Path(__file__).with_name("echo_bot.py"))
+FORM_BOT = str(Path(__file__).with_name("form_bot.py"))
+ECHO = "aiogram echo bot"
 STEP_TIMEOUT = 60.0
 RAISED_LIMITS = {
     "FIELDBOT_TELEGRAM__LIMITS__OVERALL_PER_SECOND": "100000",
@@ -98,6 +108,7 @@ class User:
     name: str
     project: str = ""  # the code of the project to report on
     latencies: list[float] = field(default_factory=list)
+    script: list[tuple[str, str]] = field(default_factory=list)  # the updates sent: kind, text
 
     @property
     def tg(self) -> FakeTelegram:
@@ -114,27 +125,34 @@ class User:
         return "\n".join(message.text for message in self.chat[seen:])
 
     async def say(self, text: str) -> str:
+        self.script.append(("say", text))
         seen, started = len(self.chat), time.perf_counter()
         return await self._settle(self.tg.send_text(self.user_id, text, first_name=self.name),
                                   seen, started)
 
     async def photo(self, image: bytes) -> str:
+        self.script.append(("photo", ""))
         seen, started = len(self.chat), time.perf_counter()
         [update_id] = self.tg.send_photos(self.user_id, [image])
         return await self._settle(update_id, seen, started)
 
     async def press(self, label: str) -> str:
         """Press the newest button whose text contains `label`."""
+        self.script.append(("press", label))
         message, data = self._button(label)
         seen, started = len(self.chat), time.perf_counter()
         return await self._settle(self.tg.press(self.user_id, message, data), seen, started)
 
-    def _button(self, label: str) -> tuple[SentMessage, str]:
+    def _button(self, label: str, *, any_button: bool = False) -> tuple[SentMessage, str]:
         for message in reversed(self.chat):
             rows = (message.reply_markup or {}).get("inline_keyboard", [])
             found = [b for row in rows for b in row if label in b["text"]]
             if found:
                 return message, str(found[0]["callback_data"])
+        for message in reversed(self.chat if any_button else []):
+            rows = (message.reply_markup or {}).get("inline_keyboard", [])
+            if rows and rows[0]:
+                return message, str(rows[0][0]["callback_data"])
         raise RuntimeError(f"user {self.user_id}: no button {label!r} in the chat; its last "
                            f"messages: {[m.text for m in self.chat[-3:]]!r}")
 
@@ -160,6 +178,19 @@ class User:
         done = await self.press("确认提交")
         if "日报已提交" not in done and "日报已更新" not in done:
             raise RuntimeError(f"user {self.user_id}: the report was not saved: {done!r}")
+
+    async def replay(self, script: Sequence[tuple[str, str]], image: bytes) -> None:
+        """The same updates another user sent to fieldbot, to the form-shaped baseline (whose
+        keyboards have no project buttons: those presses take the newest keyboard's first)."""
+        for kind, text in script:
+            if kind == "say":
+                await self.say(text)
+            elif kind == "photo":
+                await self.photo(image)
+            else:
+                message, data = self._button(text, any_button=True)
+                seen, started = len(self.chat), time.perf_counter()
+                await self._settle(self.tg.press(self.user_id, message, data), seen, started)
 
     async def echoes(self, count: int) -> None:
         """`count` texts, each waiting for the bot's echo."""
@@ -276,8 +307,13 @@ async def bind_liaisons(data_dir: Path, count: int) -> list[Liaison]:
     return [Liaison(FIRST_USER + i, names[pid], projects[pid]) for i, pid in enumerate(chosen)]
 
 
+Script = list[tuple[str, str]]
+
+
 async def measure_fieldbot(tg: FakeTelegram, env: dict[str, str], users: list[Liaison],
-                           images: list[list[bytes]], log: Path) -> Result:
+                           images: list[list[bytes]],
+                           log: Path) -> tuple[Result, list[tuple[Script, Script]]]:
+    """fieldbot's figures, and each user's updates (warm-up, timed) for the form baseline."""
     bot_env = env | RAISED_LIMITS | {"FIELDBOT_TELEGRAM__TOKEN": tg.token,
                                      "FIELDBOT_TELEGRAM__API_BASE": tg.base_url}
     process = await start(tg, [FIELDBOT, "run"], bot_env, log)
@@ -285,8 +321,10 @@ async def measure_fieldbot(tg: FakeTelegram, env: dict[str, str], users: list[Li
     try:
         people = [User(watch, u.user_id, u.name, u.project) for u in users]
         await asyncio.gather(*(u.report(images[i][0]) for i, u in enumerate(people)))
+        warmups = [u.script for u in people]
         for user in people:
             user.latencies.clear()
+            user.script = []
         began, cpu = time.perf_counter(), cpu_seconds(process.pid)
 
         async def reports(i: int, user: User) -> None:
@@ -298,7 +336,32 @@ async def measure_fieldbot(tg: FakeTelegram, env: dict[str, str], users: list[Li
     finally:
         await stop(process)
     latencies = [t for u in people for t in u.latencies]
-    return Result("fieldbot", tg.latency, len(latencies), seconds, latencies, cpu)
+    scripts = [(warmup, u.script) for warmup, u in zip(warmups, people, strict=True)]
+    return Result("fieldbot", tg.latency, len(latencies), seconds, latencies, cpu), scripts
+
+
+async def measure_form(tg: FakeTelegram, users: list[Liaison],
+                       scripts: list[tuple[Script, Script]], images: list[list[bytes]],
+                       tmp: Path) -> Result:
+    """The form-shaped baseline, its users replaying the fieldbot users' updates."""
+    database = tmp / f"form-{tg.latency * 1000:.0f}ms.sqlite3"  # a new one for each latency
+    process = await start(tg, [sys.executable, FORM_BOT, tg.base_url, tg.token, str(database)],
+                          dict(os.environ), tmp / "form.log")
+    watch = Watch(tg)
+    try:
+        people = [User(watch, u.user_id, u.name) for u in users]
+        await asyncio.gather(*(u.replay(scripts[i][0], images[i][0])
+                               for i, u in enumerate(people)))
+        for user in people:
+            user.latencies.clear()
+        began, cpu = time.perf_counter(), cpu_seconds(process.pid)
+        await asyncio.gather(*(u.replay(scripts[i][1] * REPLAYS, images[i][1])
+                               for i, u in enumerate(people)))
+        seconds, cpu = time.perf_counter() - began, cpu_seconds(process.pid) - cpu
+    finally:
+        await stop(process)
+    latencies = [t for u in people for t in u.latencies]
+    return Result("form-shaped bot", tg.latency, len(latencies), seconds, latencies, cpu)
 
 
 async def measure_echo(tg: FakeTelegram, users: list[Liaison], per_user: int,
@@ -319,7 +382,7 @@ async def measure_echo(tg: FakeTelegram, users: list[Liaison], per_user: int,
     finally:
         await stop(process)
     latencies = [t for u in people for t in u.latencies]
-    return Result("aiogram echo bot", tg.latency, len(latencies), seconds, latencies, cpu)
+    return Result(ECHO, tg.latency, len(latencies), seconds, latencies, cpu)
 
 
 def print_table(results: list[Result]) -> None:
@@ -329,9 +392,15 @@ def print_table(results: list[Result]) -> None:
         print(f"{r.latency * 1000:>4.0f} ms  {r.bot:<18}{r.steps:>7}{r.seconds:>9.1f}"
               f"{r.rate:>9.1f}{statistics.median(r.latencies) * 1000:>8.1f} ms"
               f"{r.quantile(0.95) * 1000:>8.1f} ms{r.cpu / r.seconds:>8.0%}")
-        if r.bot != "fieldbot":
+        if r.bot == ECHO:
             ours = next(o for o in results if o.bot == "fieldbot" and o.latency == r.latency)
             print(f"{'':<9}{'fieldbot / echo':<34}{ours.rate / r.rate:>9.2f}x")
+        elif r.bot != "fieldbot":
+            at = [o for o in results if o.latency == r.latency]
+            ours = next(o for o in at if o.bot == "fieldbot")
+            echo = next(o for o in at if o.bot == ECHO)
+            print(f"{'':<9}{'fieldbot / form-shaped':<34}{ours.rate / r.rate:>9.2f}x")
+            print(f"{'':<9}{'form-shaped / echo':<34}{r.rate / echo.rate:>9.2f}x")
 
 
 async def main() -> None:
@@ -355,10 +424,11 @@ async def main() -> None:
                 for latency in LATENCIES:
                     tg.latency = latency
                     images = [[jpeg(next(seed)) for _ in range(REPORTS + 1)] for _ in users]
-                    ours = await measure_fieldbot(tg, env, users, images, log)
+                    ours, scripts = await measure_fieldbot(tg, env, users, images, log)
                     per_user = ours.steps // len(users)
                     results += [ours, await measure_echo(tg, users, per_user,
                                                          Path(tmp) / "echo.log")]
+                    results.append(await measure_form(tg, users, scripts, images, Path(tmp)))
         except Exception:
             print(f"fieldbot's log ends:\n{tail(log)}", file=sys.stderr)
             raise
@@ -366,7 +436,10 @@ async def main() -> None:
     steps = results[0].steps / (len(users) * REPORTS)
     print(f"{len(users)} Telegram users at once, {REPORTS} daily reports each "
           f"({steps:.1f} update steps a report on average, one of them a photo), after one "
-          "warm-up report each; the echo bot gets as many texts per user")
+          "warm-up report each; the echo bot gets as many texts per user; the form-shaped "
+          "baseline (`bench/form_bot.py`: the same Bot API calls per update kind and one SQLite "
+          "commit per update) gets the very updates the fieldbot users sent, the timed ones "
+          f"{REPLAYS} times over")
     print("fieldbot: `fieldbot run` on SQLite; its send limits raised so this measures "
           "processing, not the 1 message/s per-chat pacing; the fake enforces no limits")
     print("steps/s: all users together; median, p95: one step, update queued to confirmed "

@@ -22,6 +22,8 @@ class EventKind(enum.StrEnum):
     CHAT_MOVED = "chat_moved"
     """The group chat got a new id (`chat_id` the old, `moved_to` the new): a Telegram group
     upgraded to a supergroup."""
+    BOT_REMOVED = "bot_removed"
+    """The bot is out of the group chat (removed by a member, or the group deleted)."""
 
 
 class ChatKind(enum.StrEnum):

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import date, datetime
 
-from domain.clock import Clock
+from domain.clock import Clock, local_today
 from domain.events import Incoming, Outgoing
 from domain.model import Person, RoleKind
 from domain.scope import dispatcher_reaches
@@ -65,6 +66,44 @@ async def follow_move(event: Incoming, group: Group | None, *,
         logger.info("%s group %s moved from chat %s to %s", event.channel, moved.id,
                     event.chat_id, event.moved_to)
     return []
+
+
+async def bot_removed(event: Incoming, group: Group | None, *, uow: Callable[[], UnitOfWork],
+                      clock: Clock, texts_for: Callable[[str | None], Texts],
+                      ) -> list[Outgoing]:
+    """The bot was removed from a bound group (Telegram's `my_chat_member`): unbound at once,
+    not at the next digest's 403."""
+    if group is None:
+        return []
+    async with uow() as u:
+        await unbind_and_tell(u, event.channel, event.chat_id, now=clock.now(),
+                              today=local_today(clock), texts_for=texts_for)
+        await u.commit()
+    return []
+
+
+async def unbind_and_tell(uow: UnitOfWork, channel: str, chat_id: str, *, now: datetime,
+                          today: date, texts_for: Callable[[str | None], Texts]) -> None:
+    """The bot is out of a group's chat: unbind the group (a fresh code; its place and
+    subscriptions kept) and tell the dispatchers over its place, once, how to bind it again.
+    Nothing when no group is bound to that chat (unbound already)."""
+    group = await uow.groups.unbind(channel, chat_id, now=now)
+    if group is None or group.bind_code is None:
+        return
+    logger.warning("the bot is out of %s chat %s; group %d unbound, waiting for /bindgroup "
+                   "with its new code (fieldbot group list)", channel, chat_id, group.id)
+    regions = await uow.places.regions()
+    theirs = await group_scope(uow, group)
+    place = await place_name(uow, group.region_id, group.unit_id)
+    for dispatcher in await uow.people.dispatchers():
+        if not dispatcher_reaches(dispatcher, theirs, regions):
+            continue
+        t = texts_for(dispatcher.language)
+        await uow.outbox.enqueue(
+            kind="group.removed", period=today.isoformat(),
+            recipient=f"person:{dispatcher.id}", subject=f"group:{group.id}:{group.bind_code}",
+            payload=Outgoing(text=t("outbox.group_removed", title=group.title, place=place,
+                                    code=group.bind_code)).to_payload(), now=now)
 
 
 async def group_scope(uow: UnitOfWork, group: Group) -> frozenset[int]:

@@ -26,7 +26,7 @@ from handlers import onboarding, spreadsheets
 from handlers.context import Context, Handler, PhotoFiles, Texts
 from handlers.digest import digest
 from handlers.forms.engine import Forms
-from handlers.groups import bind_group, follow_move
+from handlers.groups import bind_group, bot_removed, follow_move
 from handlers.intents import match_intent
 from handlers.letters import acknowledge, letters
 from handlers.lookup import ProjectIndex
@@ -197,8 +197,8 @@ class Router:
         t = (self._texts(person.language or self._default_language) if person
              else self._stranger_texts(event))
         event = _button_as_command(event)
-        if event.kind is EventKind.CHAT_MOVED:
-            return await follow_move(event, group, uow=uow, clock=self._clock)
+        if event.kind in (EventKind.CHAT_MOVED, EventKind.BOT_REMOVED):
+            return await self._membership(event, group, uow)
         if event.kind is not EventKind.COMMAND:
             return []
         if event.command == "bindgroup":
@@ -210,6 +210,14 @@ class Router:
         if person is not None and person.roles and event.command in GROUP_COMMANDS:
             return await COMMANDS[event.command](self._context(person, event, uow))
         return [Outgoing(text=self._group_refusal(t, person, event.command))]
+
+    async def _membership(self, event: Incoming, group: Group | None,
+                          uow: Callable[[], UnitOfWork]) -> list[Outgoing]:
+        """The group's chat moved, or the bot is out of it: the binding follows."""
+        if event.kind is EventKind.CHAT_MOVED:
+            return await follow_move(event, group, uow=uow, clock=self._clock)
+        return await bot_removed(event, group, uow=uow, clock=self._clock,
+                                 texts_for=self._texts)
 
     def _group_refusal(self, t: Texts, person: Person | None, command: str) -> str:
         if person is None or not person.roles:

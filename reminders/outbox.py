@@ -29,7 +29,7 @@ from domain.clock import Clock, local_today
 from domain.events import Outgoing
 from domain.scope import dispatcher_reaches, person_regions
 from handlers.context import Texts
-from handlers.groups import group_scope, place_name
+from handlers.groups import unbind_and_tell
 from reminders.delivery import (
     Blocked,
     DeliveryPort,
@@ -355,27 +355,9 @@ class OutboxSender:
 
     async def _removed_from_group(self, uow: UnitOfWork, address: Address,
                                   now: datetime) -> None:
-        """The bot is out of the group's chat: unbind it (a fresh code) and tell the
-        dispatchers over its place how to bind it again."""
-        group = await uow.groups.unbind(address.channel, address.chat_id, now=now)
-        if group is None or group.bind_code is None:
-            return  # unbound already, by an answer to another message to it
-        logger.warning("outbox: the bot is out of %s chat %s; group %d unbound, waiting for "
-                       "/bindgroup with its new code (fieldbot group list)", address.channel,
-                       address.chat_id, group.id)
-        regions = await uow.places.regions()
-        theirs = await group_scope(uow, group)
-        place = await place_name(uow, group.region_id, group.unit_id)
-        for dispatcher in await uow.people.dispatchers():
-            if not dispatcher_reaches(dispatcher, theirs, regions):
-                continue
-            t = self._texts_for(dispatcher.language)
-            await uow.outbox.enqueue(
-                kind="group.removed", period=local_today(self._clock).isoformat(),
-                recipient=f"person:{dispatcher.id}",
-                subject=f"group:{group.id}:{group.bind_code}",
-                payload=Outgoing(text=t("outbox.group_removed", title=group.title, place=place,
-                                        code=group.bind_code)).to_payload(), now=now)
+        """The bot is out of the group's chat: unbind it and tell the dispatchers."""
+        await unbind_and_tell(uow, address.channel, address.chat_id, now=now,
+                              today=local_today(self._clock), texts_for=self._texts_for)
 
 
 def _answer(waiting: Mapping[int, asyncio.Future[None]], error: BaseException | None) -> None:

@@ -32,6 +32,8 @@ class Job:
 def chat_of(update: Update) -> int | None:
     if update.message is not None:
         return update.message.chat.id
+    if update.my_chat_member is not None:
+        return update.my_chat_member.chat.id
     query = update.callback_query
     if query is not None:
         if isinstance(query.message, Message):

@@ -8,9 +8,11 @@ from dataclasses import replace
 from aiogram.types import (
     CallbackQuery,
     Chat,
+    ChatMemberUpdated,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
+    Update,
     User,
 )
 
@@ -83,6 +85,27 @@ def _moved(message: Message) -> tuple[str, str] | None:
     if message.migrate_from_chat_id is not None:
         return str(message.migrate_from_chat_id), str(message.chat.id)
     return None
+
+
+def from_update(update: Update) -> Incoming | None:
+    """An update that is not a message: a pressed button, or the bot's own membership."""
+    if update.callback_query is not None:
+        return from_callback(update.callback_query, update_id=update.update_id)
+    if update.my_chat_member is not None:
+        return from_member(update.my_chat_member, update_id=update.update_id)
+    return None
+
+
+def from_member(update: ChatMemberUpdated, *, update_id: int) -> Incoming | None:
+    """The bot's own membership changed: removed from a group (or the group deleted) is an
+    event; being added, promoted or anything in a private chat is not."""
+    if update.chat.type == "private" or update.new_chat_member.status not in ("left", "kicked"):
+        return None
+    user_id, name, language = _who(update.from_user)
+    return Incoming(CHANNEL, str(update.chat.id), user_id, EventKind.BOT_REMOVED,
+                    chat_kind=chat_kind(update.chat), language_hint=language,
+                    display_name=name, chat_title=update.chat.title,
+                    receipts=(str(update_id),))
 
 
 def from_album(messages: Sequence[Message], *, update_ids: Sequence[int],

@@ -47,7 +47,7 @@ MENU = ("report", "problem", "visit", "update", "my", "status", "letters", "quie
         "help")
 MAX_DOWNLOAD = 20 * 1024 * 1024  # getFile's limit for bots
 REPLY_TRIES = 4
-ALLOWED_UPDATES = ["message", "callback_query"]
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 BUSY_POLL = 0.2  # seconds between polls while updates are in hand and none finishes
 MIN_POLL_GAP = 0.005  # seconds: polls on finished jobs, a burst of them asked for at once
 
@@ -179,8 +179,8 @@ class TelegramBot:
 
     async def _event(self, updates: list[Update], files: list[Path]) -> Incoming | None:
         first = updates[0]
-        if first.callback_query is not None:
-            return mapping.from_callback(first.callback_query, update_id=first.update_id)
+        if first.message is None:
+            return mapping.from_update(first)  # a button, the bot's membership
         messages = [u.message for u in updates if u.message is not None]
         if not messages:
             return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from aiogram.types import Chat, Message
+from aiogram.types import Chat, Message, Update
 
 from bot.telegram import mapping
 from domain.events import ChatKind, EventKind
@@ -24,3 +24,27 @@ def test_either_news_of_an_upgrade_to_a_supergroup_is_a_move(chat_id: int, to: i
     assert event is not None and event.kind is EventKind.CHAT_MOVED
     assert (event.chat_id, event.moved_to) == ("-500", "-1001500")
     assert event.chat_kind is ChatKind.GROUP and event.receipts == ("12",)
+
+
+def member_update(status: str, chat_type: str = "supergroup") -> Update:
+    bot = {"id": 42, "is_bot": True, "first_name": "Fieldbot"}
+    chat_id = -1001500 if chat_type != "private" else 7
+    return Update.model_validate({"update_id": 30, "my_chat_member": {
+        "chat": {"id": chat_id, "type": chat_type, "title": "汉滨区项目调度群"},
+        "from": {"id": 7, "is_bot": False, "first_name": "周敏"}, "date": 1_790_000_000,
+        "old_chat_member": {"status": "member", "user": bot},
+        "new_chat_member": {"status": status, "user": bot, "until_date": 0}}})
+
+
+@pytest.mark.parametrize("status", ["kicked", "left"])
+def test_the_bot_removed_from_a_group_is_an_event(status: str) -> None:
+    event = mapping.from_update(member_update(status))
+    assert event is not None and event.kind is EventKind.BOT_REMOVED
+    assert (event.chat_id, event.user_id, event.receipts) == ("-1001500", "7", ("30",))
+    assert event.chat_kind is ChatKind.GROUP
+
+
+@pytest.mark.parametrize(("status", "chat_type"), [
+    ("member", "supergroup"), ("member", "group"), ("kicked", "private")])
+def test_being_added_or_a_private_block_is_not_a_removal(status: str, chat_type: str) -> None:
+    assert mapping.from_update(member_update(status, chat_type)) is None

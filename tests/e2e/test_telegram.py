@@ -315,9 +315,13 @@ async def test_a_group_is_followed_to_its_supergroup_and_rebound_after_the_bot_i
         assert "本群已绑定" in tg.messages_to(-1001001)[-1].text
         await digest("每日汇总 三")
         await tg.wait_for(lambda: tg.messages_to(-1001001)[-1].text == "每日汇总 三", timeout=20)
+        tg.remove_from_group(-1001001, by=ZHOU)  # this time Telegram tells the bot at once
+        await tg.wait_for(lambda: sum("收不到" in m.text for m in zhou.chat) == 2, timeout=20)
+        second = [m.text for m in zhou.chat if "收不到" in m.text][-1]
+        assert f"/bindgroup {code}" not in second  # a fresh code, no digest needed to notice
         assert await bot.stop() == 0
     [bound_reply] = [m.text for m in tg.messages_to(-1001)]  # nothing more reached the old id
     assert "本群已绑定" in bound_reply
     assert not any(m.text == "每日汇总 二" for m in tg.delivered)  # the bot was out
-    assert len([m for m in zhou.chat if "收不到" in m.text]) == 1
+    assert len([m for m in zhou.chat if "收不到" in m.text]) == 2  # once per removal
     assert "moved from chat -1001 to -1001001" in bot.log()

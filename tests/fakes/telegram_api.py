@@ -511,9 +511,19 @@ class FakeTelegram:
             self._service_message(new_chat_id, {"migrate_from_chat_id": chat_id}),
         ]
 
-    def remove_from_group(self, chat_id: int) -> None:
-        """The bot is kicked from the group: sends to it are answered 403."""
+    def remove_from_group(self, chat_id: int, *, by: int | None = None) -> int | None:
+        """The bot is kicked from the group: sends to it are answered 403. With `by` (the
+        member who removed it), the ``my_chat_member`` update Telegram sends then is queued;
+        returns its update id."""
         self._kicked.add(chat_id)
+        if by is None:
+            return None
+        return self._queue_update({"my_chat_member": {
+            "chat": self._chat_json(chat_id), "from": self._user_json(by),
+            "date": int(time.time()),
+            "old_chat_member": {"status": "member", "user": self._bot_user()},
+            "new_chat_member": {"status": "kicked", "user": self._bot_user(),
+                                "until_date": 0}}})
 
     # ------------------------------------------------------------------ what the bot did
 
