@@ -54,9 +54,12 @@ class DeliveryPort(Protocol):
     limiter: Limiter
 
     async def deliver(self, chat_id: str, message: Outgoing, *, group: bool,
-                      slot: Slot | None = None) -> None:
+                      slot: Slot | None = None, kind: str = "", outbox_id: int = 0) -> None:
         """Send one message, its first call in `slot` (taken by the caller, who also stamps
-        it); raise one of the exceptions above when it was not delivered."""
+        it); raise one of the exceptions above when it was not delivered.
+
+        `kind` and `outbox_id` name the outbox row the message comes from (empty for a reply);
+        a port may use them to label what it sends, and most ignore them."""
         ...
 
 

@@ -223,7 +223,8 @@ class OutboxSender:
                 return
             try:
                 await port.deliver(address.chat_id, Outgoing.from_payload(item.payload),
-                                   group=address.group, slot=slot)
+                                   group=address.group, slot=slot, kind=item.kind,
+                                   outbox_id=item.id)
             except (RetryAfter, Blocked, Moved, TemporaryFailure, PermanentFailure) as exc:
                 outcome = exc
             except (TimeoutError, OSError) as exc:

@@ -28,7 +28,7 @@ class TelegramPort:
         self.limiter: Limiter = telegram.limiter
 
     async def deliver(self, chat_id: str, message: Outgoing, *, group: bool,
-                      slot: Slot | None = None) -> None:
+                      slot: Slot | None = None, kind: str = "", outbox_id: int = 0) -> None:
         try:
             await self._telegram.send(chat_id, message, group=group, first=slot)
         except TelegramRetryAfter as exc:

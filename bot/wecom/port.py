@@ -18,7 +18,7 @@ class WeComPort:
         self.limiter: Limiter = wecom.limiter
 
     async def deliver(self, chat_id: str, message: Outgoing, *, group: bool,
-                      slot: Slot | None = None) -> None:
+                      slot: Slot | None = None, kind: str = "", outbox_id: int = 0) -> None:
         if group:  # an app writes to members; group chats get digests through robots
             raise PermanentFailure("the WeCom app does not post to group chats")
         try:

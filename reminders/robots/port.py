@@ -100,7 +100,7 @@ class RobotPort:
         return self._session
 
     async def deliver(self, chat_id: str, message: Outgoing, *, group: bool,
-                      slot: Slot | None = None) -> None:
+                      slot: Slot | None = None, kind: str = "", outbox_id: int = 0) -> None:
         target = await self._targets(self.channel, chat_id)
         if target is None:
             raise PermanentFailure(f"no group has this {self.channel} webhook any more")

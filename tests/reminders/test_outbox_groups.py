@@ -36,7 +36,7 @@ class GroupChannel:
     tried: list[str] = field(default_factory=list)
 
     async def deliver(self, chat_id: str, message: Outgoing, *, group: bool,
-                      slot: Slot | None = None) -> None:
+                      slot: Slot | None = None, kind: str = "", outbox_id: int = 0) -> None:
         self.tried.append(chat_id)
         if len(self.tried) >= self.expected:
             self.waiting.set()

@@ -43,7 +43,7 @@ class HeldChannel:
     _entered: int = 0
 
     async def deliver(self, chat_id: str, message: Outgoing, *, group: bool,
-                      slot: Slot | None = None) -> None:
+                      slot: Slot | None = None, kind: str = "", outbox_id: int = 0) -> None:
         self._entered += 1
         if self._entered >= self.expected:
             self.all_in_flight.set()

@@ -38,7 +38,7 @@ class FakeChannel:
     answers: list[BaseException] = field(default_factory=list)
 
     async def deliver(self, chat_id: str, message: Outgoing, *, group: bool,
-                      slot: Slot | None = None) -> None:
+                      slot: Slot | None = None, kind: str = "", outbox_id: int = 0) -> None:
         if self.answers:
             raise self.answers.pop(0)
         self.delivered.append((chat_id, message))
