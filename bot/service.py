@@ -89,11 +89,10 @@ async def serve(app: App, *, webhook: bool, stop: asyncio.Event,
                                       concurrency=settings.outbox.concurrency,
                                       max_attempts=settings.outbox.max_attempts,
                                       idle_poll=settings.outbox.idle_poll_seconds))
-            app.router.after_event = sender.wake
+            app.uow.queued.listener = sender.wake  # a commit that queued messages
             jobs.append(send_outbox(app, sender, stop))
             if settings.rhythms.enabled:
                 scheduler = build_scheduler(app)
-                scheduler.after_run = sender.wake
                 jobs.append(run_scheduler(app, scheduler, stop))
             await asyncio.gather(*jobs)
     finally:

@@ -110,9 +110,6 @@ class Router:
         self._tries = onboarding.Tries()
         self._projects = ProjectIndex()
         self.locks = ChatLocks()
-        self.after_event: Callable[[], None] | None = None
-        """Called after each event (the outbox sender's wake-up: a change may have queued
-        messages)."""
 
     def set_invite_link(self, channel: str, link: Callable[[str], str | None]) -> None:
         """How invites are redeemed in one tap on `channel` (known once its bot is up)."""
@@ -133,9 +130,6 @@ class Router:
                 # draft as it was before this message. The person may simply try again.
                 logger.exception("event from %s user %s failed", event.channel, event.user_id)
                 return [Outgoing(text=self._stranger_texts(event)("error.internal"))]
-            finally:
-                if self.after_event is not None:
-                    self.after_event()
 
     def _stranger_texts(self, event: Incoming) -> Texts:
         return self._texts(event.language_hint or self._default_language)

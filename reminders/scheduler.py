@@ -72,8 +72,6 @@ class RhythmScheduler:
         self._clock = clock
         self.rhythms = tuple(rhythms)
         self.grace = grace
-        self.after_run: Callable[[], None] | None = None
-        """Called when a run queued messages (the outbox sender's wake-up)."""
         self._running = asyncio.Lock()
 
     async def run_due(self) -> list[RunRecord]:
@@ -122,8 +120,6 @@ class RhythmScheduler:
             return None
         logger.info("rhythm %s due %s ran: %d messages%s", rhythm.name, at.isoformat(), messages,
                     f" ({note})" if note else "")
-        if messages and self.after_run is not None:
-            self.after_run()
         return RunRecord(rhythm.name, at, "ran", messages, now, note)
 
     async def _record(self, name: str, at: datetime, now: datetime, *, outcome: str,
@@ -156,8 +152,6 @@ class RhythmScheduler:
                 await uow.commit()
         logger.info("rhythm %s run on demand as of %s: %d messages", rhythm.name,
                     at.isoformat(), messages)
-        if messages and self.after_run is not None:
-            self.after_run()
         return messages
 
     async def serve(self, stop: asyncio.Event) -> None:

@@ -62,8 +62,10 @@ class UnitOfWork:
     exports: ExportsRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], *,
-                 receipt: Receipt | None = None, gate: Gate | None = None) -> None:
+                 receipt: Receipt | None = None, gate: Gate | None = None,
+                 queued: Signal | None = None) -> None:
         self._sessions = sessions
+        self._queued = queued
         self._session: AsyncSession | None = None
         self._receipt = receipt
         self._gate = gate
@@ -145,6 +147,21 @@ class UnitOfWork:
         await self._session.commit()
         if receipt is not None:
             receipt.recorded = True
+        if self.outbox.queued and self._queued is not None:
+            self.outbox.queued = 0
+            self._queued.fire()
+
+
+class Signal:
+    """Who wants to know, in this process, that a commit put messages in the outbox (the
+    outbox sender: it looks at once rather than at its next poll)."""
+
+    def __init__(self) -> None:
+        self.listener: Callable[[], None] | None = None
+
+    def fire(self) -> None:
+        if self.listener is not None:
+            self.listener()
 
 
 class Gate:
@@ -180,13 +197,15 @@ class UnitOfWorkFactory:
         bind = sessions.kw.get("bind")
         dialect = getattr(bind, "dialect", None)
         self._gate = Gate() if getattr(dialect, "name", "") == "sqlite" else None
+        self.queued = Signal()
+        """Fired after each commit that added outbox messages."""
 
     def __call__(self) -> UnitOfWork:
-        return UnitOfWork(self._sessions, gate=self._gate)
+        return UnitOfWork(self._sessions, gate=self._gate, queued=self.queued)
 
     def receipted(self, receipt: Receipt) -> ReceiptedFactory:
         """Units of work whose first commit also records `receipt`."""
-        return ReceiptedFactory(self._sessions, receipt, self._gate)
+        return ReceiptedFactory(self._sessions, receipt, self._gate, self.queued)
 
 
 class CarriedFactory:
@@ -208,10 +227,12 @@ class CarriedFactory:
 
 class ReceiptedFactory:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], receipt: Receipt,
-                 gate: Gate | None) -> None:
+                 gate: Gate | None, queued: Signal) -> None:
         self._sessions = sessions
         self._receipt = receipt
         self._gate = gate
+        self._queued = queued
 
     def __call__(self) -> UnitOfWork:
-        return UnitOfWork(self._sessions, receipt=self._receipt, gate=self._gate)
+        return UnitOfWork(self._sessions, receipt=self._receipt, gate=self._gate,
+                          queued=self._queued)

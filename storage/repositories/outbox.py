@@ -50,6 +50,8 @@ class OutboxItem:
 class OutboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        self.queued = 0
+        """Messages this transaction added (the unit of work signals them on commit)."""
 
     async def enqueue(self, *, kind: str, period: str, recipient: str, payload: dict[str, Any],
                       now: datetime, subject: str = "", channel: str | None = None,
@@ -77,6 +79,7 @@ class OutboxRepository:
                      "created_at": now}
                     for msg in unique[start:start + ENQUEUE_CHUNK]]
             added += len((await self._session.execute(self._insert_new(), rows)).all())
+        self.queued += added
         return added
 
     def _insert_new(self) -> Any:

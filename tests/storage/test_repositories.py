@@ -309,3 +309,25 @@ async def test_outbox_batches_write_each_key_once(uow: UnitOfWorkFactory, world:
     assert {item.payload["text"] for item in due if item.kind == "letter"} >= {"written before",
                                                                               "函 999"}
     assert "函 7" not in {item.payload["text"] for item in due}
+
+
+async def test_a_commit_that_queued_messages_wakes_the_sender_and_no_other_does(
+        uow: UnitOfWorkFactory, world: World, clock: FixedClock) -> None:
+    """The sender looks at once after a change that queued messages, not after every event."""
+    woken: list[str] = []
+    uow.queued.listener = lambda: woken.append("now")
+    key: dict[str, Any] = {"kind": "k", "period": "p", "recipient": f"person:{world.liaison}"}
+    async with uow() as u:  # a change that queues nothing
+        await u.people.set_reachable(world.liaison, True)
+        await u.commit()
+    async with uow() as u:  # queued, then rolled back
+        await u.outbox.enqueue(**key, payload={"text": "x"}, now=clock.now())
+    assert woken == []
+    async with uow() as u:
+        await u.outbox.enqueue(**key, payload={"text": "x"}, now=clock.now())
+        await u.commit()
+    assert woken == ["now"]
+    async with uow() as u:  # the same key again: nothing new, nobody woken
+        await u.outbox.enqueue(**key, payload={"text": "again"}, now=clock.now())
+        await u.commit()
+    assert woken == ["now"]
