@@ -16,6 +16,7 @@ from domain.events import Incoming, Outgoing
 from domain.model import Person, RoleKind
 from domain.scope import dispatcher_reaches
 from handlers.context import Texts
+from handlers.notify import dispatchers_over, tell
 from storage.repositories.groups import Group
 from storage.uow import UnitOfWork
 
@@ -92,18 +93,12 @@ async def unbind_and_tell(uow: UnitOfWork, channel: str, chat_id: str, *, now: d
         return
     logger.warning("the bot is out of %s chat %s; group %d unbound, waiting for /bindgroup "
                    "with its new code (fieldbot group list)", channel, chat_id, group.id)
-    regions = await uow.places.regions()
-    theirs = await group_scope(uow, group)
     place = await place_name(uow, group.region_id, group.unit_id)
-    for dispatcher in await uow.people.dispatchers():
-        if not dispatcher_reaches(dispatcher, theirs, regions):
-            continue
-        t = texts_for(dispatcher.language)
-        await uow.outbox.enqueue(
-            kind="group.removed", period=today.isoformat(),
-            recipient=f"person:{dispatcher.id}", subject=f"group:{group.id}:{group.bind_code}",
-            payload=Outgoing(text=t("outbox.group_removed", title=group.title, place=place,
-                                    code=group.bind_code)).to_payload(), now=now)
+    await tell(uow, await dispatchers_over(uow, await group_scope(uow, group)),
+               texts_for=texts_for, now=now, kind="group.removed", period=today.isoformat(),
+               subject=f"group:{group.id}:{group.bind_code}",
+               render=lambda t: t("outbox.group_removed", title=group.title, place=place,
+                                  code=group.bind_code))
 
 
 async def group_scope(uow: UnitOfWork, group: Group) -> frozenset[int]:

@@ -6,10 +6,12 @@ only once: the outbox is unique by kind, period, recipient and subject).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
 
 from domain.events import Button, Outgoing
-from domain.model import Person
+from domain.model import Person, Region
+from domain.scope import dispatcher_reaches
 from handlers.context import Context, Texts
 from storage.uow import UnitOfWork
 
@@ -19,18 +21,33 @@ async def notify(ctx: Context, uow: UnitOfWork, recipients: Iterable[Person], *,
                  buttons: Callable[[Texts], tuple[tuple[Button, ...], ...]] | None = None,
                  ) -> int:
     """Queue one message per recipient (the sender excluded); returns how many were new."""
+    return await tell(uow, [p for p in recipients if p.id != ctx.person.id],
+                      texts_for=ctx.texts_for, now=ctx.clock.now(), kind=kind, period=period,
+                      subject=subject, render=render, buttons=buttons)
+
+
+async def tell(uow: UnitOfWork, recipients: Iterable[Person], *,
+               texts_for: Callable[[str | None], Texts], now: datetime, kind: str, period: str,
+               subject: str, render: Callable[[Texts], str],
+               buttons: Callable[[Texts], tuple[tuple[Button, ...], ...]] | None = None,
+               ) -> int:
+    """Queue one message per recipient (each once), in their language; how many were new."""
     queued = 0
-    seen: set[int] = set()
-    for person in recipients:
-        if person.id == ctx.person.id or person.id in seen:
-            continue
-        seen.add(person.id)
-        t = ctx.texts_for(person.language)
+    for person in {p.id: p for p in recipients}.values():
+        t = texts_for(person.language)
         message = Outgoing(text=render(t), buttons=buttons(t) if buttons else ())
         queued += await uow.outbox.enqueue(
             kind=kind, period=period, recipient=f"person:{person.id}", subject=subject,
-            payload=message.to_payload(), now=ctx.clock.now())
+            payload=message.to_payload(), now=now)
     return queued
+
+
+async def dispatchers_over(uow: UnitOfWork, places: frozenset[int], *,
+                           regions: Sequence[Region] | None = None) -> list[Person]:
+    """The dispatchers whose regions cover any of `places` (the places or above them)."""
+    known = regions if regions is not None else await uow.places.regions()
+    return [p for p in await uow.people.dispatchers()
+            if dispatcher_reaches(p, places, known)]
 
 
 async def unit_and_leader(uow: UnitOfWork, unit_id: int | None,

@@ -27,9 +27,10 @@ from datetime import datetime, timedelta
 
 from domain.clock import Clock, local_today
 from domain.events import Outgoing
-from domain.scope import dispatcher_reaches, person_regions
+from domain.scope import person_regions
 from handlers.context import Texts
 from handlers.groups import unbind_and_tell
+from handlers.notify import dispatchers_over, tell
 from reminders.delivery import (
     Blocked,
     DeliveryPort,
@@ -312,7 +313,9 @@ class OutboxSender:
                 if isinstance(outcome, Blocked) and kind == "person":
                     await self._unreachable(uow, ident, now)
                 elif isinstance(outcome, Blocked) and kind == "group":
-                    await self._removed_from_group(uow, address, now)
+                    await unbind_and_tell(uow, address.channel, address.chat_id, now=now,
+                                          today=local_today(self._clock),
+                                          texts_for=self._texts_for)
             await uow.commit()
 
     async def _unreachable(self, uow: UnitOfWork, person_id: int, now: datetime) -> None:
@@ -322,17 +325,13 @@ class OutboxSender:
             return
         await uow.people.set_reachable(person_id, False)
         logger.warning("outbox: person %d blocked the bot; marked unreachable", person_id)
-        regions = await uow.places.regions()
         theirs = person_regions(person, await uow.places.unit_region(person.unit_id))
-        for dispatcher in await uow.people.dispatchers():
-            if dispatcher.id == person_id or not dispatcher_reaches(dispatcher, theirs, regions):
-                continue
-            t = self._texts_for(dispatcher.language)
-            await uow.outbox.enqueue(
-                kind="person.unreachable", period=local_today(self._clock).isoformat(),
-                recipient=f"person:{dispatcher.id}", subject=f"person:{person_id}",
-                payload=Outgoing(text=t("outbox.unreachable", name=person.name,
-                                        title=person.title)).to_payload(), now=now)
+        dispatchers = [p for p in await dispatchers_over(uow, theirs) if p.id != person_id]
+        await tell(uow, dispatchers, texts_for=self._texts_for, now=now,
+                   kind="person.unreachable", period=local_today(self._clock).isoformat(),
+                   subject=f"person:{person_id}",
+                   render=lambda t: t("outbox.unreachable", name=person.name,
+                                      title=person.title))
 
     async def _follow(self, uow: UnitOfWork, item: OutboxItem, address: Address,
                       new_chat_id: str, now: datetime) -> None:
@@ -353,12 +352,6 @@ class OutboxSender:
             logger.warning("outbox: %s group %d moved from chat %s to %s; message %d goes "
                            "there", address.channel, moved.id, address.chat_id, new_chat_id,
                            item.id)
-
-    async def _removed_from_group(self, uow: UnitOfWork, address: Address,
-                                  now: datetime) -> None:
-        """The bot is out of the group's chat: unbind it and tell the dispatchers."""
-        await unbind_and_tell(uow, address.channel, address.chat_id, now=now,
-                              today=local_today(self._clock), texts_for=self._texts_for)
 
 
 def _answer(waiting: Mapping[int, asyncio.Future[None]], error: BaseException | None) -> None:

@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import aiohttp
 import asyncpg
 import pytest
 from sqlalchemy import text
@@ -27,6 +28,7 @@ from storage import migrate
 from storage.db import create_engine, session_factory
 from storage.models import Base
 from storage.uow import UnitOfWorkFactory
+from tests.clocks import Ticker
 from tests.world import World, build_world
 
 POSTGRES_ENV = "FIELDBOT_TEST_POSTGRES_URL"
@@ -134,6 +136,19 @@ async def engine(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
 @pytest.fixture
 def uow(engine: AsyncEngine) -> UnitOfWorkFactory:
     return UnitOfWorkFactory(session_factory(engine))
+
+
+@pytest.fixture
+def ticker() -> Ticker:
+    """A monotonic clock the test moves (limiters, token expiry, the outbox sender)."""
+    return Ticker()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    """An HTTP client for talking to a fake platform server."""
+    async with aiohttp.ClientSession() as session:
+        yield session
 
 
 @pytest.fixture

@@ -13,10 +13,9 @@ from __future__ import annotations
 import logging
 
 from domain.events import Button, Outgoing
-from domain.model import Person, ProblemView, Region
-from domain.scope import dispatcher_reaches
+from domain.model import Person, ProblemView
 from handlers.context import Texts
-from handlers.notify import unit_and_leader
+from handlers.notify import dispatchers_over, unit_and_leader
 from reminders.rhythms.base import GroupScope, RhythmDeps, to_group, to_person
 from reminders.scheduler import Due
 from storage.repositories.groups import Group
@@ -68,15 +67,10 @@ async def problem_escalation(deps: RhythmDeps, due: Due) -> int:
                                      kind="problem.escalated", period=climb_period(problem))
         people = await unit_and_leader(uow, problem.assignee_unit_id, site.lead_leader_id)
         if not groups:
-            people += await _dispatchers_over(due, site.region_id, regions)
+            people += await dispatchers_over(due.uow, frozenset({site.region_id}),
+                                             regions=regions)
         queued += await _tell(deps, due, problem, site, people)
     return queued
-
-
-async def _dispatchers_over(due: Due, region_id: int, regions: list[Region]) -> list[Person]:
-    """The dispatchers whose region is the project's or above it."""
-    return [p for p in await due.uow.people.dispatchers()
-            if dispatcher_reaches(p, frozenset({region_id}), regions)]
 
 
 async def _tell(deps: RhythmDeps, due: Due, problem: ProblemView, site: ProjectSite,

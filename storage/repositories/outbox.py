@@ -20,7 +20,6 @@ from domain.model import OutboxState
 from storage import dialect
 from storage import models as m
 
-ENQUEUE_CHUNK = 400  # rows per INSERT: 11 parameters each, well under SQLite's limit
 MARK_CHUNK = 900  # ids per UPDATE: under the 999 parameters of SQLite before 3.32
 
 
@@ -67,18 +66,20 @@ class OutboxRepository:
 
     async def enqueue_many(self, messages: Sequence[NewMessage], *, now: datetime) -> int:
         """`enqueue` for many messages in a few statements; how many were new."""
-        unique = list({(msg.kind, msg.period, msg.recipient, msg.subject): msg
-                       for msg in reversed(messages)}.values())[::-1]  # the first of each key
-        added = 0
-        for start in range(0, len(unique), ENQUEUE_CHUNK):
-            rows = [{"kind": msg.kind, "period": msg.period, "recipient": msg.recipient,
-                     "subject": msg.subject, "channel": msg.channel, "payload": msg.payload,
-                     "state": OutboxState.PENDING, "attempts": 0,
-                     "next_attempt_at": (now if msg.not_before is None or msg.not_before < now
-                                         else msg.not_before),
-                     "created_at": now}
-                    for msg in unique[start:start + ENQUEUE_CHUNK]]
-            added += len((await self._session.execute(self._insert_new(), rows)).all())
+        first: dict[tuple[str, str, str, str], NewMessage] = {}
+        for msg in messages:  # a key twice in one batch: the first one counts
+            first.setdefault((msg.kind, msg.period, msg.recipient, msg.subject), msg)
+        if not first:
+            return 0
+        rows = [{"kind": msg.kind, "period": msg.period, "recipient": msg.recipient,
+                 "subject": msg.subject, "channel": msg.channel, "payload": msg.payload,
+                 "state": OutboxState.PENDING, "attempts": 0,
+                 "next_attempt_at": (now if msg.not_before is None or msg.not_before < now
+                                     else msg.not_before),
+                 "created_at": now}
+                for msg in first.values()]
+        # SQLAlchemy sends the rows as multi-row VALUES batches within the driver's limits.
+        added = len((await self._session.execute(self._insert_new(), rows)).all())
         self.queued += added
         return added
 
@@ -114,9 +115,6 @@ class OutboxRepository:
             .values(state=OutboxState.SENDING, next_attempt_at=lease_until)
             .returning(m.OutboxMessage.id))
         return set(result.scalars())
-
-    async def mark_sent(self, message_id: int, now: datetime) -> None:
-        await self.mark_sent_many([message_id], now)
 
     async def mark_sent_many(self, ids: Sequence[int], now: datetime) -> None:
         """Mark these messages sent: one statement for up to `MARK_CHUNK` of them."""

@@ -35,12 +35,6 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 @pytest.fixture
-def ticker() -> Ticker:
-    """The client's monotonic clock (the fake's runs on the real one)."""
-    return Ticker()
-
-
-@pytest.fixture
 def api(fake: FakeWeCom, session: aiohttp.ClientSession, ticker: Ticker) -> WeComApi:
     return api_client(session, fake.base_url, monotonic=ticker)
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from tests.e2e.test_console_cli import FIELDBOT, run
+from tests.e2e.process import FieldbotRun
+from tests.e2e.test_console_cli import run
 from tests.fakes.telegram_api import FakeTelegram, SentMessage
 
 CODE = re.compile(r"邀请码：([2-9A-Z]{10})")
@@ -45,32 +46,13 @@ async def invite(env: dict[str, str], who: str) -> str:
     return found.group(1)
 
 
-class BotProcess:
-    def __init__(self, env: dict[str, str], log: Path, args: tuple[str, ...] = ()) -> None:
-        self._env = env
-        self._log = log
-        self._args = args
-        self.process: asyncio.subprocess.Process | None = None
-
+class BotProcess(FieldbotRun):
     async def start(self, tg: FakeTelegram) -> None:
         """Start the process and wait until it listens (its first getUpdates or setWebhook)."""
         before = len(tg.calls_of("getUpdates")) + len(tg.calls_of("setWebhook"))
-        with self._log.open("ab") as log:
-            self.process = await asyncio.create_subprocess_exec(
-                FIELDBOT, "-v", "run", *self._args, env=self._env, stdout=log, stderr=log)
+        await self.spawn()
         await tg.wait_for(lambda: len(tg.calls_of("getUpdates")) + len(tg.calls_of("setWebhook"))
                           > before, timeout=30)
-
-    async def stop(self, sig: int = signal.SIGTERM) -> int:
-        assert self.process is not None
-        if self.process.returncode is None:
-            self.process.send_signal(sig)
-        code = await asyncio.wait_for(self.process.wait(), timeout=30)
-        self.process = None
-        return code
-
-    def log(self) -> str:
-        return self._log.read_text(errors="replace")
 
 
 @asynccontextmanager

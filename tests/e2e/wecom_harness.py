@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.db import create_engine, session_factory
 from storage.models import Base
 from storage.uow import UnitOfWorkFactory
-from tests.e2e.test_console_cli import FIELDBOT
+from tests.e2e.process import FieldbotRun
 from tests.fakes.wecom_api import AES_KEY, TOKEN, FakeWeCom, Sent, WeComCallbacks
 
 CALLBACK_PATH = "/wecom/callback"
@@ -75,27 +75,22 @@ async def eventually(condition: Callable[[], Awaitable[bool]], *, within: float 
         await asyncio.sleep(0.1)
 
 
-class WeComProcess:
+class WeComProcess(FieldbotRun):
     """`fieldbot -v run --channel wecom`, its stdout and stderr appended to `log`."""
 
     def __init__(self, env: dict[str, str], log: Path) -> None:
-        self._env = env
-        self._log = log
+        super().__init__(env, log, ("--channel", "wecom"))
         self.port = int(env["FIELDBOT_WECOM__LISTEN_PORT"])
         self.url = f"http://127.0.0.1:{self.port}{CALLBACK_PATH}"
-        self.process: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
         """Start the process and wait until its callback server answers /healthz."""
-        with self._log.open("ab") as log:
-            self.process = await asyncio.create_subprocess_exec(
-                FIELDBOT, "-v", "run", "--channel", "wecom", env=self._env, stdout=log,
-                stderr=log)
+        process = await self.spawn()
         deadline = time.monotonic() + 30
         async with aiohttp.ClientSession() as http:
             while True:
-                if self.process.returncode is not None:
-                    raise AssertionError(f"fieldbot run exited with {self.process.returncode}:"
+                if process.returncode is not None:
+                    raise AssertionError(f"fieldbot run exited with {process.returncode}:"
                                          f"\n{self.log()}")
                 try:
                     async with http.get(f"http://127.0.0.1:{self.port}/healthz") as response:
@@ -106,22 +101,6 @@ class WeComProcess:
                 if time.monotonic() > deadline:
                     raise AssertionError(f"the callback server never listened:\n{self.log()}")
                 await asyncio.sleep(0.05)
-
-    async def stop(self, sig: int = signal.SIGTERM) -> int:
-        assert self.process is not None
-        if self.process.returncode is None:
-            self.process.send_signal(sig)
-        code = await asyncio.wait_for(self.process.wait(), timeout=30)
-        self.process = None
-        return code
-
-    def log(self) -> str:
-        return self._log.read_text(errors="replace") if self._log.exists() else ""
-
-    def lines(self, pattern: str | re.Pattern[str] = "") -> list[str]:
-        """The log's lines matching `pattern` (every line by default)."""
-        found = re.compile(pattern) if isinstance(pattern, str) else pattern
-        return [line for line in self.log().splitlines() if found.search(line)]
 
     async def lines_after(self, seen: int, pattern: str = "", *, count: int = 1) -> list[str]:
         """Wait until `count` lines matching `pattern` follow the first `seen` of them; all

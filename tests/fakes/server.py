@@ -12,6 +12,7 @@ from aiohttp import web
 
 class LoopbackServer:
     client_max_size = 16 * 1024 * 1024
+    handler_cancellation = False  # True: a request whose client went away ends at once
     base_url = ""
     _runner: web.AppRunner | None = None
 
@@ -22,7 +23,8 @@ class LoopbackServer:
     async def start(self) -> None:
         app = web.Application(client_max_size=self.client_max_size)
         self.routes(app)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0,
+                               handler_cancellation=self.handler_cancellation)
         await runner.setup()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.bind(("127.0.0.1", 0))

@@ -19,17 +19,17 @@ import json
 import mimetypes
 import os
 import re
-import socket
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from http import HTTPStatus
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from aiohttp import web
 from PIL import Image
+
+from tests.fakes.server import LoopbackServer
 
 SEND_METHODS = frozenset({"sendMessage", "sendPhoto", "sendDocument", "sendMediaGroup"})
 
@@ -250,8 +250,13 @@ def _default_description(status: int) -> str:
         return f"Error {status}"
 
 
-class FakeTelegram:
+class FakeTelegram(LoopbackServer):
     """The Telegram Bot API as aiogram sees it, with users to drive and faults to inject."""
+
+    client_max_size = 64 * 1024 * 1024
+    # A long poll whose client went away (a stopped Dispatcher) ends at once instead of
+    # blocking the next poll with 409 until its timeout.
+    handler_cancellation = True
 
     def __init__(
         self,
@@ -268,7 +273,6 @@ class FakeTelegram:
         self.enforce_limits = enforce_limits
         self.time_scale = time_scale
         self.latency = 0.0
-        self.base_url = ""
         self.bot_id = int(token.split(":", 1)[0])
 
         self.calls: list[Call] = []
@@ -279,7 +283,6 @@ class FakeTelegram:
         self.webhook: dict[str, Any] | None = None  # what setWebhook was given
 
         self._t0 = time.monotonic()
-        self._runner: web.AppRunner | None = None
         self._closing = False
         self._changed = asyncio.Event()
         self._poll_waiting = False
@@ -329,47 +332,19 @@ class FakeTelegram:
 
     # ------------------------------------------------------------------ lifecycle
 
-    async def start(self) -> None:
-        app = web.Application(client_max_size=64 * 1024 * 1024)
+    def routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_download)
-        # handler_cancellation: a long poll whose client went away (a stopped Dispatcher) ends at
-        # once instead of blocking the next poll with 409 until its timeout.
-        runner = web.AppRunner(
-            app,
-            access_log=None,
-            handle_signals=False,
-            shutdown_timeout=1.0,
-            handler_cancellation=True,
-        )
-        await runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-        await web.SockSite(runner, sock).start()
-        self._runner = runner
+
+    async def start(self) -> None:
+        await super().start()
         self._closing = False
         self._t0 = time.monotonic()
-        self.base_url = f"http://127.0.0.1:{port}"
 
     async def close(self) -> None:
         self._closing = True
         self._bump()  # long polls still waiting answer at once
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
+        await super().close()
 
     def now(self) -> float:
         """The fake clock: real seconds since start × time_scale."""

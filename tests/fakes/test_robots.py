@@ -18,20 +18,8 @@ import aiohttp
 import pytest
 from PIL import Image
 
+from tests.clocks import Ticker
 from tests.fakes.robots import FakeRobots
-
-
-class Ticker:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def ticker() -> Ticker:
-    return Ticker()
 
 
 @pytest.fixture
@@ -39,11 +27,6 @@ async def fake(ticker: Ticker) -> AsyncIterator[FakeRobots]:
     async with FakeRobots(clock=ticker) as robots:
         yield robots
 
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 async def post(http: aiohttp.ClientSession, url: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -10,20 +10,8 @@ import aiohttp
 import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from tests.clocks import Ticker
 from tests.fakes.wecom_api import AES_KEY, AGENT_ID, CORP_ID, SECRET, FakeWeCom, frame, seal
-
-
-class Ticker:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def ticker() -> Ticker:
-    return Ticker()
 
 
 @pytest.fixture
@@ -31,11 +19,6 @@ async def fake(ticker: Ticker) -> AsyncIterator[FakeWeCom]:
     async with FakeWeCom(now=ticker) as server:
         yield server
 
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 async def get(http: aiohttp.ClientSession, fake: FakeWeCom, api: str,
