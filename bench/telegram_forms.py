@@ -1,6 +1,6 @@
 """B3: complete daily-report conversations through the real Telegram transport, on SQLite.
 
-Run: `.venv/bin/python bench/telegram_forms.py`
+Run: `.venv/bin/python bench/telegram_forms.py` (`--latency-ms 0` for one latency only)
 
 fieldbot: the real `fieldbot run` process (long polling, aiogram 3) against the fake Telegram
 Bot API of `tests/fakes/telegram_api.py`, on the seeded demo county in SQLite. Each of the
@@ -28,6 +28,7 @@ All three again with 50 ms of latency added by the fake to every API call.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import signal
@@ -403,7 +404,7 @@ def print_table(results: list[Result]) -> None:
             print(f"{'':<9}{'form-shaped / echo':<34}{r.rate / echo.rate:>9.2f}x")
 
 
-async def main() -> None:
+async def main(latencies: Sequence[float]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
         env = {k: v for k, v in os.environ.items() if not k.startswith("FIELDBOT_")}
@@ -421,7 +422,7 @@ async def main() -> None:
         log = Path(tmp) / "fieldbot.log"
         try:
             async with FakeTelegram(enforce_limits=False) as tg:
-                for latency in LATENCIES:
+                for latency in latencies:
                     tg.latency = latency
                     images = [[jpeg(next(seed)) for _ in range(REPORTS + 1)] for _ in users]
                     ours, scripts = await measure_fieldbot(tg, env, users, images, log)
@@ -449,4 +450,8 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--latency-ms", type=float, action="append",
+                        help="API latency to measure at (repeatable; default 0 and 50)")
+    given = parser.parse_args().latency_ms
+    asyncio.run(main([ms / 1000 for ms in given] if given else LATENCIES))

@@ -171,7 +171,7 @@ class Settings(BaseSettings):
     def model_post_init(self, context: Any, /) -> None:
         if not self.database_url:
             path = (self.data_dir / "fieldbot.sqlite3").resolve()
-            self.database_url = f"sqlite+aiosqlite:///{path}"
+            self.database_url = f"sqlite:///{path}"
 
     @property
     def zone(self) -> ZoneInfo:

@@ -7,11 +7,11 @@ only once: the outbox is unique by kind, period, recipient and subject).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 from domain.events import Button, Outgoing
 from domain.model import Person, Region
-from domain.scope import dispatcher_reaches
+from domain.scope import dispatcher_reaches, person_regions
 from handlers.context import Context, Texts
 from storage.uow import UnitOfWork
 
@@ -57,3 +57,16 @@ async def unit_and_leader(uow: UnitOfWork, unit_id: int | None,
     if leader_id is not None and (leader := await uow.people.get(leader_id)) is not None:
         people.append(leader)
     return people
+
+
+async def unreachable(uow: UnitOfWork, person: Person, *,
+                      texts_for: Callable[[str | None], Texts], now: datetime,
+                      today: date) -> None:
+    """The person blocked the bot: mark them unreachable (until they write again) and tell the
+    dispatchers over them, once a day."""
+    await uow.people.set_reachable(person.id, False)
+    theirs = person_regions(person, await uow.places.unit_region(person.unit_id))
+    dispatchers = [p for p in await dispatchers_over(uow, theirs) if p.id != person.id]
+    await tell(uow, dispatchers, texts_for=texts_for, now=now, kind="person.unreachable",
+               period=today.isoformat(), subject=f"person:{person.id}",
+               render=lambda t: t("outbox.unreachable", name=person.name, title=person.title))

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import replace
 
-from domain.clock import Clock
+from domain.clock import Clock, local_today
 from domain.events import ChatKind, EventKind, Incoming, Outgoing
 from domain.model import Person
 from domain.problems import Deadlines
@@ -31,6 +31,7 @@ from handlers.intents import match_intent
 from handlers.letters import acknowledge, letters
 from handlers.lookup import ProjectIndex
 from handlers.my_projects import my_projects
+from handlers.notify import unreachable
 from handlers.overdue import overdue
 from handlers.problems import close, problems
 from handlers.quiet import quiet_hours
@@ -147,6 +148,9 @@ class Router:
             person = await first.people.by_identity(event.channel, event.user_id)
             if event.chat_kind is ChatKind.GROUP:
                 group = await first.groups.by_chat(event.channel, event.chat_id)
+            elif person is not None and event.kind is EventKind.BOT_REMOVED:
+                await self._blocked(first, person, event.channel)
+                return []
             elif person is not None:
                 # A person in private: this transaction goes on as the first the handlers open
                 # (the form engine's, which reads and writes the draft): one a form step.
@@ -160,8 +164,18 @@ class Router:
                 return await self._as_person(self._context(person, event, uow))
         if event.chat_kind is ChatKind.GROUP:
             return await self._in_group(event, person, group, factory)
+        if event.kind is EventKind.BOT_REMOVED:
+            return []  # a stranger blocked the bot: nothing to keep
         return await onboarding.stranger(event, uow=factory, clock=self._clock,
                                          t=self._stranger_texts(event), tries=self._tries)
+
+    async def _blocked(self, uow: UnitOfWork, person: Person, channel: str) -> None:
+        """The person blocked the bot (Telegram says so at once): the dispatchers hear of it
+        now rather than at the next message that fails."""
+        await unreachable(uow, person, texts_for=self._texts, now=self._clock.now(),
+                          today=local_today(self._clock))
+        await uow.commit()
+        logger.info("person %s blocked the bot on %s; marked unreachable", person.id, channel)
 
     def _context(self, person: Person, event: Incoming,
                  uow: Callable[[], UnitOfWork]) -> Context:

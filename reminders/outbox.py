@@ -27,10 +27,9 @@ from datetime import datetime, timedelta
 
 from domain.clock import Clock, local_today
 from domain.events import Outgoing
-from domain.scope import person_regions
 from handlers.context import Texts
 from handlers.groups import unbind_and_tell
-from handlers.notify import dispatchers_over, tell
+from handlers.notify import unreachable
 from reminders.delivery import (
     Blocked,
     DeliveryPort,
@@ -231,6 +230,9 @@ class OutboxSender:
             except (TimeoutError, OSError) as exc:
                 outcome = TemporaryFailure(str(exc) or type(exc).__name__)
             port.limiter.done(slot, self._monotonic())
+            if isinstance(outcome, RetryAfter) and not outcome.chat_only:
+                # Paused now, not once the retry is written: sends about to start must see it.
+                port.limiter.pause(self._monotonic() + outcome.seconds)
             if outcome is None:
                 await self._mark_sent(item.id)
             else:
@@ -291,9 +293,7 @@ class OutboxSender:
                 if outcome.chat_only:  # its port holds that chat back
                     logger.info("outbox: message %d to %s waits %g s for its %s robot",
                                 item.id, item.recipient, outcome.seconds, address.channel)
-                else:
-                    self._ports[address.channel].limiter.pause(
-                        self._monotonic() + outcome.seconds)
+                else:  # paused when the answer came (`_send`)
                     logger.warning("outbox: %s asked to wait %g s; channel paused",
                                    address.channel, outcome.seconds)
             elif isinstance(outcome, Moved) and _recipient(item)[0] == "group":
@@ -311,27 +311,16 @@ class OutboxSender:
                                item.recipient, outcome)
                 kind, ident = _recipient(item)
                 if isinstance(outcome, Blocked) and kind == "person":
-                    await self._unreachable(uow, ident, now)
+                    if (person := await uow.people.get(ident)) is not None:
+                        await unreachable(uow, person, texts_for=self._texts_for, now=now,
+                                          today=local_today(self._clock))
+                        logger.warning("outbox: person %d blocked the bot; marked unreachable",
+                                       ident)
                 elif isinstance(outcome, Blocked) and kind == "group":
                     await unbind_and_tell(uow, address.channel, address.chat_id, now=now,
                                           today=local_today(self._clock),
                                           texts_for=self._texts_for)
             await uow.commit()
-
-    async def _unreachable(self, uow: UnitOfWork, person_id: int, now: datetime) -> None:
-        """Mark the person unreachable and tell the dispatchers over them, once a day."""
-        person = await uow.people.get(person_id)
-        if person is None:
-            return
-        await uow.people.set_reachable(person_id, False)
-        logger.warning("outbox: person %d blocked the bot; marked unreachable", person_id)
-        theirs = person_regions(person, await uow.places.unit_region(person.unit_id))
-        dispatchers = [p for p in await dispatchers_over(uow, theirs) if p.id != person_id]
-        await tell(uow, dispatchers, texts_for=self._texts_for, now=now,
-                   kind="person.unreachable", period=local_today(self._clock).isoformat(),
-                   subject=f"person:{person_id}",
-                   render=lambda t: t("outbox.unreachable", name=person.name,
-                                      title=person.title))
 
     async def _follow(self, uow: UnitOfWork, item: OutboxItem, address: Address,
                       new_chat_id: str, now: datetime) -> None:

@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage import inline_sqlite
+
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
 
@@ -29,6 +31,9 @@ def safe_url(url: str | URL) -> str:
 def create_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
+        # Whatever driver the URL names (`sqlite+aiosqlite` in older configurations), SQLite
+        # runs inline on the event loop's thread: see storage/inline_sqlite.py.
+        parsed = parsed.set(drivername=f"sqlite+{inline_sqlite.DRIVER}")
         timeout = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         engine = create_async_engine(parsed, connect_args=timeout, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

@@ -33,7 +33,7 @@ async def simulate(settings: Settings, *, start: date, days: int, out: Path, see
     out = await asyncio.to_thread(out.resolve)
     await asyncio.to_thread(prepare_folder, out, t)
     settings = settings.model_copy(update={
-        "data_dir": out, "database_url": f"sqlite+aiosqlite:///{out / DATABASE}"})
+        "data_dir": out, "database_url": f"sqlite:///{out / DATABASE}"})
     zone = settings.zone
     clock = FixedClock(datetime.combine(start, clock_time(0), tzinfo=zone), zone)
     app = await build_app(settings, clock, migrate_schema=True)

@@ -97,9 +97,9 @@ def from_update(update: Update) -> Incoming | None:
 
 
 def from_member(update: ChatMemberUpdated, *, update_id: int) -> Incoming | None:
-    """The bot's own membership changed: removed from a group (or the group deleted) is an
-    event; being added, promoted or anything in a private chat is not."""
-    if update.chat.type == "private" or update.new_chat_member.status not in ("left", "kicked"):
+    """The bot's own membership changed: removed from a group (or the group deleted), or
+    blocked by the person in a private chat, is an event; being added or promoted is not."""
+    if update.new_chat_member.status not in ("left", "kicked"):
         return None
     user_id, name, language = _who(update.from_user)
     return Incoming(CHANNEL, str(update.chat.id), user_id, EventKind.BOT_REMOVED,

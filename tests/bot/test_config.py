@@ -17,7 +17,7 @@ def test_defaults_are_sqlite_in_the_data_folder_shanghai_chinese(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     settings = load_settings()
-    assert settings.database_url == f"sqlite+aiosqlite:///{tmp_path}/data/fieldbot.sqlite3"
+    assert settings.database_url == f"sqlite:///{tmp_path}/data/fieldbot.sqlite3"
     assert settings.timezone == "Asia/Shanghai"
     assert settings.language == "zh-CN"
 

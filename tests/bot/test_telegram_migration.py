@@ -45,6 +45,12 @@ def test_the_bot_removed_from_a_group_is_an_event(status: str) -> None:
 
 
 @pytest.mark.parametrize(("status", "chat_type"), [
-    ("member", "supergroup"), ("member", "group"), ("kicked", "private")])
-def test_being_added_or_a_private_block_is_not_a_removal(status: str, chat_type: str) -> None:
+    ("member", "supergroup"), ("member", "group"), ("member", "private")])
+def test_being_added_or_unblocked_is_no_event(status: str, chat_type: str) -> None:
     assert mapping.from_update(member_update(status, chat_type)) is None
+
+
+def test_a_person_blocking_the_bot_is_an_event_of_their_private_chat() -> None:
+    event = mapping.from_update(member_update("kicked", "private"))
+    assert event is not None and event.kind is EventKind.BOT_REMOVED
+    assert (event.chat_id, event.user_id, event.chat_kind) == ("7", "7", ChatKind.PRIVATE)

@@ -325,3 +325,25 @@ async def test_a_group_is_followed_to_its_supergroup_and_rebound_after_the_bot_i
     assert not any(m.text == "每日汇总 二" for m in tg.delivered)  # the bot was out
     assert len([m for m in zhou.chat if "收不到" in m.text]) == 2  # once per removal
     assert "moved from chat -1001 to -1001001" in bot.log()
+
+
+async def test_a_person_who_blocks_the_bot_is_reported_to_the_dispatcher_at_once(
+        county: dict[str, str], tg: FakeTelegram, tmp_path: Path) -> None:
+    """Telegram tells the bot when a person blocks it (`my_chat_member`): the dispatcher hears
+    of it then, with no message to that person needed to find out."""
+    wang_code, zhou_code = (await invite(county, "liaison_wang"),
+                            await invite(county, "dispatcher_hb_zhou"))
+    wang, zhou = TelegramUser(tg, WANG, "王磊"), TelegramUser(tg, ZHOU, "周敏")
+    async with running(county, tg, tmp_path / "bot.log") as bot:
+        await wang.say(f"/start {wang_code}")
+        await zhou.say(f"/start {zhou_code}")
+        blocked = tg.block(WANG, tell_bot=True)
+        assert blocked is not None
+        await tg.wait_for(lambda: any("屏蔽" in m.text for m in zhou.chat), timeout=20)
+        await tg.wait_for(lambda: confirmed(tg, blocked))
+        assert await bot.stop() == 0
+    [notice] = [m.text for m in zhou.chat if "屏蔽" in m.text]
+    assert "王磊" in notice
+    async with database(county) as uow, uow() as u:
+        person = await u.people.by_identity("telegram", str(WANG))
+    assert person is not None and not person.reachable

@@ -466,8 +466,18 @@ class FakeTelegram(LoopbackServer):
         self._pending.sort(key=lambda p: p.update_id)
         self._bump()
 
-    def block(self, user_id: int) -> None:
+    def block(self, user_id: int, *, tell_bot: bool = False) -> int | None:
+        """The user blocks the bot: sends to them are answered 403. With `tell_bot`, the
+        ``my_chat_member`` update Telegram sends then is queued; returns its update id."""
         self._blocked.add(user_id)
+        if not tell_bot:
+            return None
+        return self._queue_update({"my_chat_member": {
+            "chat": self._chat_json(user_id), "from": self._user_json(user_id),
+            "date": int(time.time()),
+            "old_chat_member": {"status": "member", "user": self._bot_user()},
+            "new_chat_member": {"status": "kicked", "user": self._bot_user(),
+                                "until_date": 0}}})
 
     def upgrade_group(self, chat_id: int, new_chat_id: int, *, announce: bool = True) -> list[int]:
         """The group becomes a supergroup with a new id: sends to the old id are answered 400

@@ -174,3 +174,24 @@ async def test_failures_answered_with_successes_are_still_retried_or_given_up(
     assert found["1001"] == (OutboxState.FAILED, 1)
     assert sorted(channel.delivered) == ["1002", "1003", "1003", "1004"]  # 1003: the notice
     assert sender.sent == 4
+
+
+@pytest.mark.usefixtures("one_each")
+async def test_a_flood_wait_pauses_the_channel_before_the_database_is_free(
+        uow: UnitOfWorkFactory, clock: FixedClock, engine: AsyncEngine, channel: HeldChannel,
+        ticker: Ticker) -> None:
+    """Sends about to start must see a 429 at once, not once the sender gets its turn at the
+    database (on SQLite a unit of work held elsewhere makes it wait)."""
+    channel.answers = {"1004": RetryAfter(7)}
+    sender = make_sender(uow, clock, channel, ticker)
+    await sender.drain_once()
+    await channel.all_in_flight.wait()
+    async with uow() as held:
+        await held.outbox.next_due_at()
+        channel.release.set()
+        for _ in range(50):  # let every answered send run as far as it can
+            await asyncio.sleep(0)
+        assert "1004" not in channel.answers
+        assert channel.limiter.paused_until == ticker.now + 7
+    await sender.settle()
+    assert (await states(engine))["1004"] == (OutboxState.PENDING, 0)
