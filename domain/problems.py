@@ -107,12 +107,14 @@ def figures_of(tallies: Iterable[ProblemTally]) -> ProblemFigures:
     """Resolved counts resolved and closed ones; days to close run from filing to 销号."""
     collected = resolved = 0
     late: Counter[int] = Counter()
-    days: list[float] = []
+    seconds: list[int] = []
     for one in tallies:
         collected += one.collected
         resolved += one.resolved
-        late.update(one.overdue_by_level)
-        days += (seconds / 86400 for seconds in one.close_seconds)
+        if one.overdue_by_level:
+            late.update(one.overdue_by_level)
+        seconds += one.close_seconds
+    days = [s / 86400 for s in seconds]
     rate = (Decimal(100 * resolved) / collected).quantize(Decimal("0.1")) if collected else None
     median = Decimal(str(statistics.median(days))).quantize(Decimal("0.1")) if days else None
     return ProblemFigures(collected, resolved, rate, median,

@@ -39,6 +39,12 @@ def create_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    if parsed.get_backend_name() == "postgresql":
+        # No JIT compilation: it pays off for long analytical queries, while fieldbot's are
+        # small or thousands of index probes whose cost PostgreSQL overestimates (more so
+        # with dead rows about): compiling took 40-400 ms of a rhythm's figures query.
+        settings = kwargs.setdefault("connect_args", {}).setdefault("server_settings", {})
+        settings.setdefault("jit", "off")
     return create_async_engine(parsed, **kwargs)
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import dialect
@@ -21,12 +23,22 @@ class CountersRepository:
 
     async def take(self, name: str, year: int, count: int) -> range:
         """`count` consecutive numbers at once (one statement for a whole batch)."""
-        if count < 1:
-            raise ValueError(f"take at least one number, not {count}")
-        stmt = dialect.insert(self._session, m.Counter).values(name=name, year=year, value=count)
+        return (await self.take_many({name: count}, year))[name]
+
+    async def take_many(self, counts: Mapping[str, int], year: int) -> dict[str, range]:
+        """For each counter named, its `count` consecutive numbers: one statement for all,
+        the counters' rows taken in the order of their names."""
+        if any(count < 1 for count in counts.values()):
+            raise ValueError(f"take at least one number each, not {dict(counts)}")
+        if not counts:
+            return {}
+        stmt = dialect.insert(self._session, m.Counter).values(
+            [{"name": name, "year": year, "value": counts[name]} for name in sorted(counts)])
         stmt = stmt.on_conflict_do_update(
             index_elements=[m.Counter.name, m.Counter.year],
-            set_={"value": m.Counter.value + count},
-        ).returning(m.Counter.value)
-        last = int((await self._session.execute(stmt)).scalar_one())
-        return range(last - count + 1, last + 1)
+            set_={"value": m.Counter.value + stmt.excluded.value},
+        ).returning(m.Counter.name, m.Counter.value)
+        taken = {}
+        for name, last in await self._session.execute(stmt):
+            taken[name] = range(int(last) - counts[name] + 1, int(last) + 1)
+        return taken

@@ -11,13 +11,14 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select, type_coerce
+from sqlalchemy import and_, case, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from domain.figures import OpenProblem, ProjectFigures
 from domain.model import ProblemCategory, SiteStatus
 from domain.problems import OPEN_STATES
+from storage import dialect
 from storage import models as m
 
 
@@ -27,42 +28,49 @@ class FiguresRepository:
 
     async def projects(self, as_of: date, *, since: date) -> list[ProjectFigures]:
         """Every active project with its last report up to `as_of`, its reports counted from
-        `since`, its year-to-date investment and its open problems."""
-        report = m.DailyReport
+        `since`, its year-to-date investment and its open problems.
+
+        Per project a few index probes on `daily_reports (project_id, report_date)`: the last
+        report (a row, see `dialect.newest_row`), the count of the window and, only when the
+        last report of the year has no investment figure, the year's last one that has.
+        """
+        report = m.table_of(m.DailyReport)
         project = m.Project
-        last_day = (select(func.max(report.report_date))
-                    .where(report.project_id == project.id, report.report_date <= as_of)
-                    .correlate(project).scalar_subquery())
+        year_start = date(as_of.year, 1, 1)
+        last, joined = dialect.newest_row(
+            self._session, report,
+            ["report_date", "progress_pct", "site_status", "ytd_investment"],
+            where=[report.c.project_id == project.id, report.c.report_date <= as_of],
+            newest_first=report.c.report_date.desc(), outer=m.table_of(project),
+            name="last_report")
         counted = (select(func.count()).select_from(report)
-                   .where(report.project_id == project.id,
-                          report.report_date.between(since, as_of))
+                   .where(report.c.project_id == project.id,
+                          report.c.report_date.between(since, as_of))
                    .correlate(project).scalar_subquery())
-        ytd = (select(report.ytd_investment)
-               .where(report.project_id == project.id, report.ytd_investment.is_not(None),
-                      report.report_date.between(date(as_of.year, 1, 1), as_of))
-               .order_by(report.report_date.desc()).limit(1)
-               .correlate(project).scalar_subquery())
-        inner = (select(project.id.label("project_id"), last_day.label("last_day"),
-                        counted.label("counted"),
-                        type_coerce(ytd, m.WAN).label("ytd"))
-                 .where(project.active.is_(True)).subquery())
-        last = m.DailyReport.__table__.alias("last_report")
+        earlier_ytd = (select(report.c.ytd_investment)
+                       .where(report.c.project_id == project.id,
+                              report.c.ytd_investment.is_not(None),
+                              report.c.report_date.between(year_start, as_of))
+                       .order_by(report.c.report_date.desc()).limit(1)
+                       .correlate(project).scalar_subquery())
+        # COALESCE evaluates the subquery only when the last report gives no figure
+        ytd = func.coalesce(case((last.c.report_date >= year_start, last.c.ytd_investment)),
+                            earlier_ytd)
         plan = m.ProjectPlan
-        connection = await self._session.connection()  # Core rows: no ORM work per row
-        rows = await connection.execute(
+        query = (
             select(project.id, project.code, project.name, project.region_id, project.unit_id,
                    m.Unit.name, project.lead_leader_id, project.stage, project.light,
                    project.works_rest_days, project.planned_start, project.actual_start,
                    project.planned_end, project.actual_end, plan.annual_plan, plan.q1_pct,
-                   plan.q2_pct, plan.q3_pct, plan.q4_pct, inner.c.last_day,
-                   type_coerce(last.c.progress_pct, m.PERCENT), last.c.site_status,
-                   inner.c.ytd, inner.c.counted)
-            .join(inner, inner.c.project_id == project.id)
+                   plan.q2_pct, plan.q3_pct, plan.q4_pct, last.c.report_date,
+                   last.c.progress_pct, last.c.site_status, type_coerce(ytd, m.WAN), counted)
             .join(m.Unit, m.Unit.id == project.unit_id)
             .outerjoin(plan, and_(plan.project_id == project.id, plan.year == as_of.year))
-            .outerjoin(last, and_(last.c.project_id == project.id,
-                                  last.c.report_date == inner.c.last_day))
+            .outerjoin(last, joined)
+            .where(project.active.is_(True))
             .order_by(project.code))
+        connection = await self._session.connection()  # Core rows: no ORM work per row
+        rows = await connection.execute(query)
         problems = await self.open_problem_counts()
         found = []
         for (pid, code, name, region_id, unit_id, unit_name, leader_id, stage, light, rest_days,
@@ -84,7 +92,8 @@ class FiguresRepository:
 
     async def open_problem_counts(self) -> dict[int, tuple[int, int]]:
         """Per project: how many problems are open and the highest level among them."""
-        rows = await self._session.execute(
+        connection = await self._session.connection()
+        rows = await connection.execute(
             select(m.Problem.project_id, func.count(), func.max(m.Problem.level))
             .where(m.Problem.state.in_(OPEN_STATES)).group_by(m.Problem.project_id))
         return {pid: (int(n), int(level or 0)) for pid, n, level in rows}
@@ -114,7 +123,8 @@ class FiguresRepository:
 
     async def _count_by_project(self, stamp: InstrumentedAttribute[Any], start: datetime,
                                 end: datetime) -> dict[int, int]:
-        rows = await self._session.execute(
+        connection = await self._session.connection()
+        rows = await connection.execute(
             select(m.Problem.project_id, func.count())
             .where(stamp >= start, stamp < end).group_by(m.Problem.project_id))
         return {pid: int(n) for pid, n in rows}

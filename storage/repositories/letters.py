@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, Row, Select, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -64,30 +65,27 @@ def counter_name(region_id: int) -> str:
     return f"letter:{region_id}"
 
 
-LetterQuery = Select[m.Letter, str, str, str, str | None]
-LetterRow = Row[m.Letter, str, str, str, str | None]
+LetterQuery = Select[*tuple[Any, ...]]
 
 
 def _views() -> LetterQuery:
-    return (select(m.Letter, m.Project.code, m.Project.name, m.Unit.name, m.Person.name)
-            .join(m.Project, m.Project.id == m.Letter.project_id)
-            .join(m.Unit, m.Unit.id == m.Letter.unit_id)
-            .outerjoin(m.Person, m.Person.id == m.Letter.acknowledged_by_id))
+    """The columns of `LetterView`, in its order (plain rows: no ORM object per letter)."""
+    letter = m.Letter
+    return (select(letter.id, letter.year, letter.seq, letter.kind, letter.project_id,
+                   m.Project.code, m.Project.name, letter.region_id, letter.unit_id,
+                   m.Unit.name, letter.leader_id, letter.cause, letter.period, letter.body,
+                   letter.issued_at, letter.acknowledged_at, m.Person.name, letter.closed_at)
+            .join(m.Project, m.Project.id == letter.project_id)
+            .join(m.Unit, m.Unit.id == letter.unit_id)
+            .outerjoin(m.Person, m.Person.id == letter.acknowledged_by_id))
 
 
 def _newest_first(query: LetterQuery) -> LetterQuery:
     return query.order_by(m.Letter.issued_at.desc(), m.Letter.id.desc())
 
 
-def _to_view(row: LetterRow) -> LetterView:
-    letter, project_code, project_name, unit_name, signer = row
-    return LetterView(
-        id=letter.id, year=letter.year, seq=letter.seq, kind=letter.kind,
-        project_id=letter.project_id, project_code=project_code, project_name=project_name,
-        region_id=letter.region_id, unit_id=letter.unit_id, unit_name=unit_name,
-        leader_id=letter.leader_id, cause=letter.cause, period=letter.period, body=letter.body,
-        issued_at=letter.issued_at, acknowledged_at=letter.acknowledged_at,
-        acknowledged_by_name=signer, closed_at=letter.closed_at)
+def _to_view(row: Row[*tuple[Any, ...]]) -> LetterView:
+    return LetterView(*row)
 
 
 def visible_to(scope: ProjectScope) -> ColumnElement[bool]:
@@ -120,7 +118,7 @@ class LettersRepository:
 
         The existence check comes before numbers are taken, under a lock on the projects' rows
         (PostgreSQL; SQLite's writers take turns anyway), so a letter refused as a repeat never
-        leaves a gap in a region's numbers. Each region's numbers are taken in one statement.
+        leaves a gap in a region's numbers. Every region's numbers are taken in one statement.
         """
         for letter in letters:
             if len(letter.cause) > MAX_CAUSE or len(letter.period) > MAX_PERIOD:
@@ -133,9 +131,10 @@ class LettersRepository:
         for letter in fresh:
             by_region.setdefault(letter.region_id, []).append(letter)
         numbers: dict[tuple[int, LetterKind, str], int] = {}
-        for region_id in sorted(by_region):
-            batch = by_region[region_id]
-            seqs = await self._counters.take(counter_name(region_id), year, len(batch))
+        taken = await self._counters.take_many(
+            {counter_name(region_id): len(batch) for region_id, batch in by_region.items()}, year)
+        for region_id, batch in by_region.items():
+            seqs = taken[counter_name(region_id)]
             numbers.update(((lt.project_id, lt.kind, lt.cause), seq)
                            for lt, seq in zip(batch, seqs, strict=True))
         table = m.table_of(m.Letter)
@@ -179,8 +178,9 @@ class LettersRepository:
 
     async def by_ids(self, letter_ids: Sequence[int]) -> dict[int, LetterView]:
         found: dict[int, LetterView] = {}
+        connection = await self._session.connection()  # Core rows: no ORM work per row
         for chunk in chunks(letter_ids):
-            rows = await self._session.execute(_views().where(m.Letter.id.in_(chunk)))
+            rows = await connection.execute(_views().where(m.Letter.id.in_(chunk)))
             found.update((view.id, view) for view in map(_to_view, rows))
         return found
 

@@ -270,7 +270,8 @@ class ProblemsRepository:
                                        m.Problem.deadline < today, m.Problem.level == level),
                                   1), else_=0))
 
-        rows = await self._session.execute(
+        connection = await self._session.connection()  # Core rows: no ORM work per row
+        rows = await connection.execute(
             select(m.Problem.project_id, func.count(), func.sum(done),
                    *[late_at(level) for level in range(1, TOP_LEVEL + 1)])
             .where(*where).group_by(m.Problem.project_id))
@@ -278,7 +279,7 @@ class ProblemsRepository:
                          {level: int(k) for level, k in enumerate(late, start=1) if k})
                    for pid, n, resolved, *late in rows}
         seconds: dict[int, list[int]] = {}
-        closed = await self._session.execute(
+        closed = await connection.execute(
             select(m.Problem.project_id,
                    dialect.seconds_between(self._session, m.Problem.created_at,
                                            m.Problem.closed_at))

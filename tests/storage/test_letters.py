@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from domain.clock import FixedClock
 from domain.model import LetterKind
 from domain.scope import ProjectScope, project_scope
@@ -233,3 +235,16 @@ async def test_caught_up_projects_have_their_supervision_letters_closed_at_once(
     assert kept is not None and kept.closed_at is None  # a reminder letter is not supervision
     assert closed is not None and closed.closed_at == later
     assert [action for action, _, _ in history] == ["issued", "closed"]
+
+
+async def test_counters_are_taken_for_many_names_in_one_go(uow: UnitOfWorkFactory) -> None:
+    async with uow() as u:
+        assert await u.counters.take("letter:1", 2026, 2) == range(1, 3)
+        assert await u.counters.take_many({"letter:2": 3, "letter:1": 2, "letter:10": 1},
+                                          2026) == {
+            "letter:1": range(3, 5), "letter:2": range(1, 4), "letter:10": range(1, 2)}
+        assert await u.counters.take_many({}, 2026) == {}
+        assert await u.counters.next("letter:2", 2026) == 4
+        assert await u.counters.next("letter:2", 2027) == 1
+        with pytest.raises(ValueError, match="at least one"):
+            await u.counters.take_many({"letter:1": 0}, 2026)
