@@ -470,14 +470,7 @@ class FakeTelegram(LoopbackServer):
         """The user blocks the bot: sends to them are answered 403. With `tell_bot`, the
         ``my_chat_member`` update Telegram sends then is queued; returns its update id."""
         self._blocked.add(user_id)
-        if not tell_bot:
-            return None
-        return self._queue_update({"my_chat_member": {
-            "chat": self._chat_json(user_id), "from": self._user_json(user_id),
-            "date": int(time.time()),
-            "old_chat_member": {"status": "member", "user": self._bot_user()},
-            "new_chat_member": {"status": "kicked", "user": self._bot_user(),
-                                "until_date": 0}}})
+        return self._bot_kicked(user_id, by=user_id) if tell_bot else None
 
     def upgrade_group(self, chat_id: int, new_chat_id: int, *, announce: bool = True) -> list[int]:
         """The group becomes a supergroup with a new id: sends to the old id are answered 400
@@ -501,8 +494,11 @@ class FakeTelegram(LoopbackServer):
         member who removed it), the ``my_chat_member`` update Telegram sends then is queued;
         returns its update id."""
         self._kicked.add(chat_id)
-        if by is None:
-            return None
+        return self._bot_kicked(chat_id, by=by) if by is not None else None
+
+    def _bot_kicked(self, chat_id: int, *, by: int) -> int:
+        """Queue the ``my_chat_member`` update Telegram sends when `by` kicks the bot out of
+        the chat (or, in a private chat, blocks it); returns its update id."""
         return self._queue_update({"my_chat_member": {
             "chat": self._chat_json(chat_id), "from": self._user_json(by),
             "date": int(time.time()),
