@@ -10,7 +10,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from functools import lru_cache
 from typing import Protocol
 
 from domain.model import Light, ProblemCategory, SiteStatus, Stage
@@ -79,9 +78,6 @@ class Started(Protocol):
     def actual_start(self) -> date | None: ...
 
 
-_planned_pct = lru_cache(maxsize=64)(planned_pct)  # the same for every project on a day
-
-
 def plan_to_date(project: Started, day: date) -> Decimal:
     """The share of the annual plan due by `day` (time-proportional), in percent.
 
@@ -90,7 +86,7 @@ def plan_to_date(project: Started, day: date) -> Decimal:
     """
     start = project.actual_start
     if start is None or start.year != day.year or start.month == start.day == 1:
-        return _planned_pct(day)
+        return planned_pct(day)
     if day < start:
         return Decimal(0)
     elapsed = Decimal((day - start).days + 1)

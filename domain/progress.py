@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from domain.model import Light
 
@@ -25,6 +26,7 @@ def year_fraction(day: date) -> Decimal:
     return Decimal((day - start).days + 1) / Decimal(days)
 
 
+@lru_cache(maxsize=64)  # the same for every project on a day; a rhythm asks thousands of times
 def planned_pct(day: date) -> Decimal:
     return (year_fraction(day) * 100).quantize(ONE_DECIMAL, ROUND_HALF_UP)
 

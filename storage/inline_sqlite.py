@@ -113,6 +113,7 @@ class Connection:
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._conn = connection
+        # What SQLAlchemy's adapter reads (as on aiosqlite) to know the connection is open.
         self._connection: sqlite3.Connection | None = connection
 
     @property
